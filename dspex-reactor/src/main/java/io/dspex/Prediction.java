@@ -1,0 +1,184 @@
+package io.dspex;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonGetter;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dspex.lm.Usage;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The outputs of one program run (DSPy's {@code dspy.Prediction}): the output fields of the first completion,
+ * every completion when the LM was asked for {@code n > 1}, and the token usage of the LM calls that made it.
+ *
+ * <p>Immutable; value equality over outputs, completions and usage.
+ *
+ * <pre>{@code
+ * Prediction p = qa.forward(Map.of("question", "2+2?")).block();
+ * String answer = (String) p.get("answer");
+ * long tokens = p.usage().totalTokens();
+ * }</pre>
+ */
+public final class Prediction {
+
+    private final Map<String, Object> fields;
+    private final List<Map<String, Object>> completions;
+    private final Usage usage;
+
+    private Prediction(Map<String, Object> fields, List<Map<String, Object>> completions, Usage usage) {
+        this.fields = fields;
+        this.completions = completions;
+        this.usage = usage;
+    }
+
+    /**
+     * A prediction with one completion and no usage.
+     *
+     * @param fields the output values (copied; order kept; null values allowed)
+     * @return the prediction
+     * @throws IllegalArgumentException when {@code fields} is null or holds a null or blank key
+     */
+    public static Prediction of(Map<String, ?> fields) {
+        Map<String, Object> f = copy(fields, "prediction fields");
+        return new Prediction(f, List.of(f), Usage.ZERO);
+    }
+
+    /**
+     * A prediction from several completions: the first is the prediction's own fields.
+     *
+     * @param completions one map of output values per completion, at least one
+     * @param usage       the token usage (null counts as zero)
+     * @return the prediction
+     * @throws IllegalArgumentException when there is no completion
+     */
+    @JsonCreator
+    public static Prediction fromCompletions(@JsonProperty("completions") List<? extends Map<String, ?>> completions,
+                                             @JsonProperty("usage") Usage usage) {
+        if (completions == null || completions.isEmpty()) {
+            throw new IllegalArgumentException("a prediction needs at least one completion");
+        }
+        List<Map<String, Object>> cs = new ArrayList<>(completions.size());
+        for (int i = 0; i < completions.size(); i++) {
+            cs.add(copy(completions.get(i), "completion " + i));
+        }
+        return new Prediction(cs.get(0), Collections.unmodifiableList(cs), usage == null ? Usage.ZERO : usage);
+    }
+
+    private static Map<String, Object> copy(Map<String, ?> values, String what) {
+        if (values == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Map.Entry<String, ?> e : values.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank()) {
+                throw new IllegalArgumentException(what + " hold a blank or null key");
+            }
+            m.put(e.getKey(), e.getValue());
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * @param field an output field name
+     * @return its value in the first completion (null when the LM gave an optional field no value)
+     * @throws IllegalArgumentException naming the field and the fields present when it is absent
+     */
+    public Object get(String field) {
+        if (!fields.containsKey(field)) {
+            throw new IllegalArgumentException("prediction has no field '" + field + "'; its fields are "
+                    + fields.keySet());
+        }
+        return fields.get(field);
+    }
+
+    /**
+     * Typed access.
+     *
+     * @param field an output field name
+     * @param type  the expected Java type
+     * @param <T>   that type
+     * @return the value cast to {@code type}
+     * @throws IllegalArgumentException when absent or of another type (naming both types)
+     */
+    public <T> T get(String field, Class<T> type) {
+        Object v = get(field);
+        if (v != null && !type.isInstance(v)) {
+            throw new IllegalArgumentException("prediction field '" + field + "' is a "
+                    + v.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+        }
+        return type.cast(v);
+    }
+
+    /** @param field a name @return whether the prediction has that field */
+    public boolean has(String field) {
+        return fields.containsKey(field);
+    }
+
+    /** @return the output values of the first completion, unmodifiable, in field order */
+    public Map<String, Object> toMap() {
+        return fields;
+    }
+
+    /** @return every completion's output values; one entry unless the LM was called with {@code n > 1} */
+    @JsonGetter("completions")
+    public List<Map<String, Object>> completions() {
+        return completions;
+    }
+
+    /**
+     * @param field an output field
+     * @return that field's value in each completion, in order (DSPy's {@code pred.completions.answer})
+     */
+    public List<Object> completions(String field) {
+        get(field);
+        List<Object> out = new ArrayList<>(completions.size());
+        for (Map<String, Object> c : completions) {
+            out.add(c.get(field));
+        }
+        return out;
+    }
+
+    /** @return the token usage of the LM calls that produced this prediction ({@link Usage#ZERO} for a cache hit) */
+    @JsonGetter("usage")
+    public Usage usage() {
+        return usage;
+    }
+
+    /** @param usage the usage to carry @return a copy with that usage */
+    public Prediction withUsage(Usage usage) {
+        return new Prediction(fields, completions, usage == null ? Usage.ZERO : usage);
+    }
+
+    /**
+     * @param field a field to set in the first completion
+     * @param value its value
+     * @return a copy with the field set
+     */
+    public Prediction with(String field, Object value) {
+        Map<String, Object> f = new LinkedHashMap<>(fields);
+        f.put(field, value);
+        List<Map<String, Object>> cs = new ArrayList<>(completions);
+        Map<String, Object> first = Collections.unmodifiableMap(f);
+        cs.set(0, first);
+        return new Prediction(first, Collections.unmodifiableList(cs), usage);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Prediction p && p.completions.equals(completions) && p.usage.equals(usage);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(completions, usage);
+    }
+
+    @Override
+    public String toString() {
+        return "Prediction(" + fields + (completions.size() > 1 ? ", completions=" + completions.size() : "") + ")";
+    }
+}
