@@ -1,6 +1,20 @@
 /**
  * Language-model clients: {@link io.dspex.lm.LanguageModel}, a stateless function from an
- * {@link io.dspex.lm.LmRequest} to a lazy {@code Mono} of an {@link io.dspex.lm.LmResponse}, its
- * OpenAI-compatible implementation over Reactor Netty, and the typed {@link io.dspex.lm.LmException} family.
+ * {@link io.dspex.lm.LmRequest} to a lazy {@code Mono} of an {@link io.dspex.lm.LmResponse} (or a {@code Flux}
+ * of {@link io.dspex.lm.LmChunk}s when streamed), its OpenAI-compatible implementation over Reactor Netty
+ * ({@link io.dspex.lm.OpenAiCompatibleLm}), and the typed {@link io.dspex.lm.LmException} family.
+ *
+ * <p>Errors are unchecked and nested in {@link io.dspex.lm.LmException}, so they read and catch as
+ * {@code LmException.RateLimit}, {@code LmException.ContextWindowExceeded}, {@code LmException.Connection}, ...;
+ * every HTTP status error extends {@code LmException.HttpError}. Each says whether it
+ * {@linkplain io.dspex.lm.LmException#isRetryable() may be retried} and how long the server asked to wait.
+ *
+ * <pre>{@code
+ * LanguageModel lm = OpenAiCompatibleLm.builder()
+ *     .baseUrl("http://localhost:11434/v1").model("llama3.2").build();
+ * lm.call(LmRequest.of(List.of(Message.user("Hello"))))
+ *     .map(LmResponse::text)
+ *     .onErrorResume(LmException.RateLimit.class, e -> Mono.just("busy, retry after " + e.retryAfter()));
+ * }</pre>
  */
 package io.dspex.lm;

@@ -1,0 +1,479 @@
+package io.dspex.lm;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.internal.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/** Writes and reads the OpenAI chat-completions and embeddings JSON with Jackson's streaming API. */
+final class ChatCodec {
+
+    private static final JsonFactory FACTORY = Json.MAPPER.getFactory();
+
+    private ChatCodec() {
+    }
+
+    /** Defaults an {@link OpenAiCompatibleLm} applies to every request. */
+    record Defaults(String model, Double temperature, Integer maxTokens, Map<String, Object> params) {
+    }
+
+    static byte[] writeChat(LmRequest r, Defaults d, boolean stream) {
+        try (ByteArrayBuilder bytes = new ByteArrayBuilder(512)) {
+            try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
+                Map<String, Object> extra = r.extra();
+                g.writeStartObject();
+                if (!extra.containsKey("model")) {
+                    g.writeStringField("model", r.model() != null ? r.model() : d.model());
+                }
+                g.writeArrayFieldStart("messages");
+                for (Message m : r.messages()) {
+                    g.writeStartObject();
+                    g.writeStringField("role", m.role().toString());
+                    g.writeStringField("content", m.content());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+                Double temperature = r.temperature() != null ? r.temperature() : d.temperature();
+                if (temperature != null && !extra.containsKey("temperature")) {
+                    g.writeNumberField("temperature", temperature);
+                }
+                Integer maxTokens = r.maxTokens() != null ? r.maxTokens() : d.maxTokens();
+                if (maxTokens != null && !extra.containsKey("max_tokens")) {
+                    g.writeNumberField("max_tokens", maxTokens);
+                }
+                if (r.n() != null && !extra.containsKey("n")) {
+                    g.writeNumberField("n", r.n());
+                }
+                if (!r.stop().isEmpty() && !extra.containsKey("stop")) {
+                    g.writeArrayFieldStart("stop");
+                    for (String s : r.stop()) {
+                        g.writeString(s);
+                    }
+                    g.writeEndArray();
+                }
+                if (r.responseFormat() != null && !extra.containsKey("response_format")) {
+                    g.writeFieldName("response_format");
+                    g.writeObject(r.responseFormat());
+                }
+                if (r.seed() != null && !extra.containsKey("seed")) {
+                    g.writeNumberField("seed", r.seed());
+                }
+                for (Map.Entry<String, Object> e : d.params().entrySet()) {
+                    String k = e.getKey();
+                    if (!extra.containsKey(k) && !written(k, r, temperature, maxTokens)) {
+                        g.writeFieldName(k);
+                        g.writeObject(e.getValue());
+                    }
+                }
+                for (Map.Entry<String, Object> e : extra.entrySet()) {
+                    g.writeFieldName(e.getKey());
+                    g.writeObject(e.getValue());
+                }
+                if (stream) {
+                    g.writeBooleanField("stream", true);
+                    g.writeObjectFieldStart("stream_options");
+                    g.writeBooleanField("include_usage", true);
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+            }
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("LmRequest cannot be written as JSON (check extra/responseFormat "
+                    + "values): " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean written(String key, LmRequest r, Double temperature, Integer maxTokens) {
+        switch (key) {
+            case "model": return true;
+            case "temperature": return temperature != null;
+            case "max_tokens": return maxTokens != null;
+            case "n": return r.n() != null;
+            case "stop": return !r.stop().isEmpty();
+            case "response_format": return r.responseFormat() != null;
+            case "seed": return r.seed() != null;
+            default: return false;
+        }
+    }
+
+    static byte[] writeEmbeddings(String model, List<String> inputs) {
+        try (ByteArrayBuilder bytes = new ByteArrayBuilder(256)) {
+            try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
+                g.writeStartObject();
+                g.writeStringField("model", model);
+                g.writeArrayFieldStart("input");
+                for (String s : inputs) {
+                    g.writeString(s);
+                }
+                g.writeEndArray();
+                g.writeStringField("encoding_format", "float");
+                g.writeEndObject();
+            }
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException("embedding request could not be written", e);
+        }
+    }
+
+    /** Thrown by the readers when the body is valid JSON but not the protocol's shape. */
+    static final class ShapeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ShapeException(String message) {
+            super(message);
+        }
+    }
+
+    /** A 200 body that holds an {@code error} object instead of choices (some gateways do this). */
+    static final class EmbeddedError extends IOException {
+        private static final long serialVersionUID = 1L;
+        final int code;
+
+        EmbeddedError(int code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    private record IndexedChoice(int index, LmResponse.Choice choice) {
+    }
+
+    static LmResponse readChat(byte[] body, String headerRequestId) throws IOException {
+        List<IndexedChoice> choices = new ArrayList<>(1);
+        Usage usage = null;
+        String model = null;
+        String id = null;
+        JsonNode error = null;
+        try (JsonParser p = FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ShapeException("expected a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                JsonToken t = p.nextToken();
+                switch (f) {
+                    case "id":
+                        id = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                        break;
+                    case "model":
+                        model = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                        break;
+                    case "usage":
+                        usage = t == JsonToken.START_OBJECT ? readUsage(p) : null;
+                        break;
+                    case "choices":
+                        if (t == JsonToken.START_ARRAY) {
+                            int pos = 0;
+                            while (p.nextToken() == JsonToken.START_OBJECT) {
+                                choices.add(readChoice(p, pos++));
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                        break;
+                    case "error":
+                        error = p.readValueAsTree();
+                        break;
+                    default:
+                        p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT) {
+                throw new ShapeException("unexpected token " + p.currentToken());
+            }
+        }
+        if (choices.isEmpty()) {
+            if (error != null && !error.isNull()) {
+                throw embeddedError(error);
+            }
+            throw new ShapeException("the response has no choices");
+        }
+        if (choices.size() > 1) {
+            choices.sort(Comparator.comparingInt(IndexedChoice::index));
+        }
+        List<LmResponse.Choice> list = new ArrayList<>(choices.size());
+        for (IndexedChoice c : choices) {
+            list.add(c.choice());
+        }
+        return new LmResponse(list, usage, model, headerRequestId != null ? headerRequestId : id, null, body);
+    }
+
+    private static EmbeddedError embeddedError(JsonNode error) {
+        String[] mc = errorMessage(error);
+        int code = error.path("code").isInt() ? error.path("code").asInt() : -1;
+        return new EmbeddedError(code, mc[0]);
+    }
+
+    private static IndexedChoice readChoice(JsonParser p, int position) throws IOException {
+        int index = position;
+        String text = "";
+        String finish = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String f = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (f) {
+                case "index":
+                    if (t == JsonToken.VALUE_NUMBER_INT) {
+                        index = p.getIntValue();
+                    }
+                    break;
+                case "finish_reason":
+                    finish = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                    break;
+                case "message":
+                case "delta":
+                    if (t == JsonToken.START_OBJECT) {
+                        text = readContent(p);
+                    } else {
+                        p.skipChildren();
+                    }
+                    break;
+                case "text":
+                    if (t == JsonToken.VALUE_STRING) {
+                        text = p.getText();
+                    }
+                    break;
+                default:
+                    p.skipChildren();
+            }
+        }
+        return new IndexedChoice(index, new LmResponse.Choice(text, finish));
+    }
+
+    /** Reads a message/delta object, positioned on its START_OBJECT; returns its text content or "". */
+    private static String readContent(JsonParser p) throws IOException {
+        String text = "";
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String f = p.currentName();
+            JsonToken t = p.nextToken();
+            if (f.equals("content")) {
+                if (t == JsonToken.VALUE_STRING) {
+                    text = p.getText();
+                } else if (t == JsonToken.START_ARRAY) {
+                    StringBuilder sb = new StringBuilder();
+                    JsonNode parts = p.readValueAsTree();
+                    for (JsonNode part : parts) {
+                        if (part.isTextual()) {
+                            sb.append(part.asText());
+                        } else if (part.path("text").isTextual()) {
+                            sb.append(part.path("text").asText());
+                        }
+                    }
+                    text = sb.toString();
+                } else {
+                    p.skipChildren();
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        return text;
+    }
+
+    private static Usage readUsage(JsonParser p) throws IOException {
+        long prompt = 0;
+        long completion = 0;
+        long total = -1;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String f = p.currentName();
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                long v = Math.max(0, p.getLongValue());
+                switch (f) {
+                    case "prompt_tokens": prompt = v; break;
+                    case "completion_tokens": completion = v; break;
+                    case "total_tokens": total = v; break;
+                    default: break;
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        return total < 0 ? Usage.of(prompt, completion) : new Usage(prompt, completion, total);
+    }
+
+    /** What one streamed {@code data:} JSON holds. */
+    record StreamData(List<LmChunk> chunks, JsonNode error) {
+    }
+
+    static StreamData readStreamData(String data) throws IOException {
+        List<LmChunk> chunks = new ArrayList<>(2);
+        Usage usage = null;
+        JsonNode error = null;
+        try (JsonParser p = FACTORY.createParser(data)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ShapeException("expected a JSON object in a stream event");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                JsonToken t = p.nextToken();
+                switch (f) {
+                    case "choices":
+                        if (t == JsonToken.START_ARRAY) {
+                            int pos = 0;
+                            while (p.nextToken() == JsonToken.START_OBJECT) {
+                                IndexedChoice c = readChoice(p, pos++);
+                                if (!c.choice().text().isEmpty() || c.choice().finishReason() != null) {
+                                    chunks.add(new LmChunk(c.choice().text(), Math.max(0, c.index()),
+                                            c.choice().finishReason(), null));
+                                }
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                        break;
+                    case "usage":
+                        usage = t == JsonToken.START_OBJECT ? readUsage(p) : null;
+                        break;
+                    case "error":
+                        error = p.readValueAsTree();
+                        break;
+                    default:
+                        p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT) {
+                throw new ShapeException("unexpected token " + p.currentToken());
+            }
+        }
+        if (usage != null) {
+            chunks.add(LmChunk.ofUsage(usage));
+        }
+        return new StreamData(chunks, error == null || error.isNull() ? null : error);
+    }
+
+    static List<float[]> readEmbeddings(byte[] body, int expected) throws IOException {
+        float[][] out = new float[expected][];
+        JsonNode error = null;
+        try (JsonParser p = FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ShapeException("expected a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                JsonToken t = p.nextToken();
+                if (f.equals("data") && t == JsonToken.START_ARRAY) {
+                    int pos = 0;
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
+                        int index = pos++;
+                        float[] vector = null;
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String g = p.currentName();
+                            JsonToken u = p.nextToken();
+                            if (g.equals("index") && u == JsonToken.VALUE_NUMBER_INT) {
+                                index = p.getIntValue();
+                            } else if (g.equals("embedding") && u == JsonToken.START_ARRAY) {
+                                vector = readFloats(p);
+                            } else if (g.equals("embedding") && u == JsonToken.VALUE_STRING) {
+                                ByteBuffer bb = ByteBuffer.wrap(Base64.getDecoder().decode(p.getText()))
+                                        .order(ByteOrder.LITTLE_ENDIAN);
+                                vector = new float[bb.remaining() / 4];
+                                bb.asFloatBuffer().get(vector);
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        if (index < 0 || index >= expected) {
+                            throw new ShapeException("embedding index " + index + " out of range 0.." + (expected - 1));
+                        }
+                        if (vector == null) {
+                            throw new ShapeException("embedding " + index + " has no vector");
+                        }
+                        out[index] = vector;
+                    }
+                } else if (f.equals("error")) {
+                    error = p.readValueAsTree();
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        for (int i = 0; i < expected; i++) {
+            if (out[i] == null) {
+                if (error != null && !error.isNull()) {
+                    throw embeddedError(error);
+                }
+                throw new ShapeException("expected " + expected + " embeddings, input " + i + " has none");
+            }
+        }
+        return List.of(out);
+    }
+
+    private static float[] readFloats(JsonParser p) throws IOException {
+        float[] v = new float[64];
+        int n = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
+                throw new ShapeException("embedding holds a non-number: " + t);
+            }
+            if (n == v.length) {
+                v = java.util.Arrays.copyOf(v, n * 2);
+            }
+            v[n++] = p.getFloatValue();
+        }
+        return java.util.Arrays.copyOf(v, n);
+    }
+
+    /**
+     * Extracts the provider's message from an error body: OpenAI's {@code {"error":{"message","type","code"}}},
+     * vLLM's {@code {"object":"error","message"}}, FastAPI's {@code {"detail"}}, or the text itself.
+     *
+     * @return {message, code-or-type or null}
+     */
+    static String[] errorMessage(JsonNode node) {
+        JsonNode e = node.has("error") ? node.get("error") : node;
+        if (e.isTextual()) {
+            return new String[] {e.asText(), null};
+        }
+        String message = null;
+        for (String key : new String[] {"message", "detail", "msg"}) {
+            JsonNode m = e.get(key);
+            if (m != null && !m.isNull()) {
+                message = m.isTextual() ? m.asText() : m.toString();
+                break;
+            }
+        }
+        if (message == null) {
+            message = e.toString();
+        }
+        String code = null;
+        JsonNode c = e.get("code");
+        if (c != null && !c.isNull()) {
+            code = c.asText();
+        } else if (e.get("type") != null && e.get("type").isTextual()) {
+            code = e.get("type").asText();
+        }
+        return new String[] {message, code};
+    }
+
+    /** The provider's message from an error body (JSON or text); never null. */
+    static String errorBodyMessage(byte[] body) {
+        if (body.length == 0) {
+            return "";
+        }
+        try {
+            JsonNode node = Json.MAPPER.readTree(body);
+            if (node != null && (node.isObject())) {
+                String[] mc = errorMessage(node);
+                return mc[1] == null || mc[0].contains(mc[1]) ? mc[0] : mc[0] + " [" + mc[1] + "]";
+            }
+        } catch (IOException notJson) {
+            // the body is plain text
+        }
+        int n = Math.min(body.length, LmException.MAX_PROVIDER_MESSAGE * 4);
+        return new String(body, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
