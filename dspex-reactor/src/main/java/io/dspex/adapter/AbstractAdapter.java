@@ -1,0 +1,343 @@
+package io.dspex.adapter;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.dspex.Example;
+import io.dspex.Field;
+import io.dspex.Signature;
+import io.dspex.internal.PyFormat;
+import io.dspex.internal.TypeModel;
+import io.dspex.lm.Message;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What DSPy's ChatAdapter and JSONAdapter share: demos, the user turns, value rendering, the task text. */
+abstract class AbstractAdapter implements Adapter {
+
+    static final String INCOMPLETE_PREFIX =
+            "This is an example of the task, though some input or output fields are not supplied.";
+    static final String NOT_SUPPLIED = "Not supplied for this particular example. ";
+    static final String NOT_SUPPLIED_HISTORY = "Not supplied for this conversation history message. ";
+    static final String NOTE = "        # note: the value you produce ";
+
+    /** Everything about a signature that does not depend on the call: computed once per Signature instance. */
+    static final class Prepared {
+        final Signature signature;
+        final String system;
+        final String outputRequirements;
+        final Field[] inputs;
+        final TypeModel[] inputTypes;
+        final String[] inputHeaders;
+        final Field[] outputs;
+        final TypeModel[] outputTypes;
+        final String[] outputHeaders;
+        final Map<String, Integer> outputIndex;
+        final List<String> outputNames;
+
+        Prepared(Signature sig, AbstractAdapter adapter) {
+            this.signature = sig;
+            List<Field> in = sig.inputFields();
+            List<Field> out = sig.outputFields();
+            inputs = in.toArray(new Field[0]);
+            outputs = out.toArray(new Field[0]);
+            inputTypes = new TypeModel[inputs.length];
+            inputHeaders = new String[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                inputTypes[i] = TypeModel.of(inputs[i].type());
+                inputHeaders[i] = "[[ ## " + inputs[i].name() + " ## ]]\n";
+            }
+            outputTypes = new TypeModel[outputs.length];
+            outputHeaders = new String[outputs.length];
+            Map<String, Integer> idx = new HashMap<>();
+            List<String> names = new ArrayList<>(outputs.length);
+            for (int i = 0; i < outputs.length; i++) {
+                outputTypes[i] = TypeModel.of(outputs[i].type());
+                outputHeaders[i] = "[[ ## " + outputs[i].name() + " ## ]]\n";
+                idx.put(outputs[i].name(), i);
+                names.add(outputs[i].name());
+            }
+            outputIndex = idx;
+            outputNames = Collections.unmodifiableList(names);
+            system = fieldDescription(in, out) + "\n" + adapter.fieldStructure(this) + "\n"
+                    + taskDescription(sig.instructions());
+            outputRequirements = adapter.outputRequirements(this);
+        }
+    }
+
+    private final Cache<Signature, Prepared> cache = Caffeine.newBuilder().weakKeys().build();
+    private volatile Prepared last;
+
+    final Prepared prepared(Signature sig) {
+        if (sig == null) {
+            throw new IllegalArgumentException("signature must not be null");
+        }
+        Prepared p = last;
+        if (p != null && p.signature == sig) {
+            return p;
+        }
+        p = cache.get(sig, s -> new Prepared(s, this));
+        last = p;
+        return p;
+    }
+
+    /** @return the structure part of the system message */
+    abstract String fieldStructure(Prepared p);
+
+    /** @return the last paragraph of the final user message */
+    abstract String outputRequirements(Prepared p);
+
+    /** @return the assistant turn of a demo */
+    abstract String assistantContent(Prepared p, Map<String, Object> values, String missing);
+
+    // ---------------------------------------------------------------- format
+
+    @Override
+    public List<Message> format(Signature signature, List<Example> demos, Map<String, ?> inputs) {
+        Prepared p = prepared(signature);
+        if (inputs == null) {
+            throw new IllegalArgumentException("inputs must not be null");
+        }
+        checkInputs(p, inputs);
+        int nDemos = demos == null ? 0 : demos.size();
+        List<Message> messages = new ArrayList<>(2 + 2 * nDemos);
+        messages.add(Message.system(p.system));
+        if (nDemos > 0) {
+            formatDemos(p, demos, messages);
+        }
+        messages.add(Message.user(userContent(p, inputs, "", true)));
+        return messages;
+    }
+
+    private static void checkInputs(Prepared p, Map<String, ?> inputs) {
+        List<String> missing = null;
+        for (Field f : p.inputs) {
+            if (!inputs.containsKey(f.name())) {
+                if (missing == null) {
+                    missing = new ArrayList<>();
+                }
+                missing.add(f.name());
+            }
+        }
+        if (missing != null) {
+            throw new IllegalArgumentException("missing input field" + (missing.size() == 1 ? " " : "s ")
+                    + missing + " for signature '" + p.signature.spec() + "'; the inputs hold " + inputs.keySet());
+        }
+    }
+
+    private void formatDemos(Prepared p, List<Example> demos, List<Message> messages) {
+        List<Map<String, Object>> complete = new ArrayList<>(demos.size());
+        List<Map<String, Object>> incomplete = new ArrayList<>();
+        for (int d = 0; d < demos.size(); d++) {
+            Example demo = demos.get(d);
+            if (demo == null) {
+                throw new IllegalArgumentException("demo " + d + " is null");
+            }
+            Map<String, Object> values = demo.toMap();
+            boolean isComplete = true;
+            boolean hasInput = false;
+            boolean hasOutput = false;
+            for (Field f : p.inputs) {
+                boolean has = values.containsKey(f.name());
+                hasInput |= has;
+                isComplete &= has && values.get(f.name()) != null;
+            }
+            for (Field f : p.outputs) {
+                boolean has = values.containsKey(f.name());
+                hasOutput |= has;
+                isComplete &= has && values.get(f.name()) != null;
+            }
+            if (isComplete) {
+                complete.add(values);
+            } else if (hasInput && hasOutput) {
+                incomplete.add(values);
+            }
+        }
+        for (Map<String, Object> demo : incomplete) {
+            messages.add(Message.user(userContent(p, demo, INCOMPLETE_PREFIX, false)));
+            messages.add(Message.assistant(assistantContent(p, demo, NOT_SUPPLIED)));
+        }
+        for (Map<String, Object> demo : complete) {
+            messages.add(Message.user(userContent(p, demo, "", false)));
+            messages.add(Message.assistant(assistantContent(p, demo, NOT_SUPPLIED_HISTORY)));
+        }
+    }
+
+    /** DSPy's format_user_message_content: prefix, the present input blocks, the requirements; joined, stripped. */
+    final String userContent(Prepared p, Map<String, ?> values, String prefix, boolean mainRequest) {
+        StringBuilder sb = new StringBuilder(128);
+        sb.append(prefix);
+        for (int i = 0; i < p.inputs.length; i++) {
+            String name = p.inputs[i].name();
+            if (values.containsKey(name)) {
+                sb.append("\n\n").append(p.inputHeaders[i]);
+                renderValue(p.inputTypes[i], values.get(name), sb);
+            }
+        }
+        if (mainRequest) {
+            sb.append("\n\n").append(p.outputRequirements);
+        }
+        sb.append("\n\n");
+        return PyFormat.strip(sb.toString());
+    }
+
+    /** DSPy's format_field_value: a list given to a str field renders as a numbered list; else JSON or str(). */
+    static void renderValue(TypeModel type, Object value, StringBuilder sb) {
+        if (value instanceof String s) {
+            sb.append(s);
+            return;
+        }
+        if (value instanceof List<?> l && type.isString()) {
+            formatList(l, sb);
+            return;
+        }
+        Object j = PyFormat.jsonable(value);
+        if (j instanceof Map || j instanceof List) {
+            PyFormat.dumps(j, false, sb);
+        } else {
+            sb.append(PyFormat.str(j));
+        }
+    }
+
+    static String renderValue(TypeModel type, Object value) {
+        StringBuilder sb = new StringBuilder();
+        renderValue(type, value, sb);
+        return sb.toString();
+    }
+
+    private static void formatList(List<?> items, StringBuilder sb) {
+        if (items.isEmpty()) {
+            sb.append("N/A");
+            return;
+        }
+        if (items.size() == 1) {
+            formatBlob(itemText(items.get(0)), sb);
+            return;
+        }
+        for (int i = 0; i < items.size(); i++) {
+            if (i > 0) {
+                sb.append('\n');
+            }
+            sb.append('[').append(i + 1).append("] ");
+            formatBlob(itemText(items.get(i)), sb);
+        }
+    }
+
+    private static String itemText(Object item) {
+        return item instanceof String s ? s : renderValue(TypeModel.ANY, item);
+    }
+
+    private static void formatBlob(String blob, StringBuilder sb) {
+        if (blob.indexOf('\n') < 0 && blob.indexOf('«') < 0 && blob.indexOf('»') < 0) {
+            sb.append('«').append(blob).append('»');
+            return;
+        }
+        sb.append("«««\n    ").append(blob.replace("\n", "\n    ")).append("\n»»»");
+    }
+
+    // ---------------------------------------------------------------- system message parts
+
+    static String fieldDescription(List<Field> inputs, List<Field> outputs) {
+        return "Your input fields are:\n" + describeFields(inputs) + "\nYour output fields are:\n"
+                + describeFields(outputs);
+    }
+
+    private static String describeFields(List<Field> fields) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < fields.size(); i++) {
+            Field f = fields.get(i);
+            if (i > 0) {
+                sb.append('\n');
+            }
+            sb.append(i + 1).append(". `").append(f.name()).append("` (").append(f.type().dspyName()).append("): ")
+                    .append(f.description());
+        }
+        return PyFormat.strip(sb.toString());
+    }
+
+    /** The placeholder of a field in the structure part: {@code {name}} plus, for outputs, the type note. */
+    static String placeholder(Field f) {
+        String note = f.isInput() ? "" : TypeModel.of(f.type()).typeNote();
+        return "{" + f.name() + "}" + (note.isEmpty() ? "" : NOTE + note);
+    }
+
+    /** DSPy's format_field_with_value for the user role: header blocks joined by blank lines, stripped. */
+    static String headerBlocks(Field[] fields) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < fields.length; i++) {
+            if (i > 0) {
+                sb.append("\n\n");
+            }
+            sb.append("[[ ## ").append(fields[i].name()).append(" ## ]]\n").append(placeholder(fields[i]));
+        }
+        return PyFormat.strip(sb.toString());
+    }
+
+    static String taskDescription(String instructions) {
+        StringBuilder sb = new StringBuilder("In adhering to this structure, your objective is: ");
+        for (String line : PyFormat.splitlines(PyFormat.dedent(instructions))) {
+            sb.append("\n        ").append(line);
+        }
+        return sb.toString();
+    }
+
+    static String typeInfo(TypeModel t) {
+        return t.isString() ? "" : " (must be formatted as a valid Python " + t.dspyName() + ")";
+    }
+
+    // ---------------------------------------------------------------- parse helpers
+
+    /** DSPy's parse_value for a text value: str as is, enums and Literals matched, else lenient JSON then lax. */
+    static Object parseText(TypeModel t, String text) {
+        switch (t.kind()) {
+            case STR:
+                return text;
+            case ENUM:
+            case LITERAL:
+                return t.convert(text);
+            case OPTIONAL:
+                if (t.first().isString()) {
+                    return text;
+                }
+                break;
+            default:
+                break;
+        }
+        Object candidate = LenientJson.read(text);
+        if (candidate == LenientJson.FAILED) {
+            candidate = text;
+        }
+        return t.convert(candidate);
+    }
+
+    /** Adds null for missing Optional outputs; fails when other outputs are missing. */
+    static Map<String, Object> finish(Prepared p, Object[] values, boolean[] found, List<String> parsedOrder,
+                                      String adapterName, String completion) {
+        Map<String, Object> out = new LinkedHashMap<>(p.outputs.length * 2);
+        boolean missing = false;
+        for (int i = 0; i < p.outputs.length; i++) {
+            if (found[i]) {
+                out.put(p.outputs[i].name(), values[i]);
+            } else if (p.outputTypes[i].isOptional()) {
+                out.put(p.outputs[i].name(), null);
+            } else {
+                missing = true;
+            }
+        }
+        if (missing) {
+            throw new AdapterParseException(adapterName, completion, p.outputNames, parsedOrder, null, null);
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    static AdapterParseException fieldFailure(Prepared p, String adapterName, String completion, String field,
+                                              Object value, IllegalArgumentException e) {
+        String shown = value instanceof String s ? s : PyFormat.str(PyFormat.jsonable(value));
+        return new AdapterParseException(adapterName, completion, p.outputNames, null,
+                "Failed to parse field " + field + " with value " + shown + " from the LM response. Error message: "
+                        + e.getMessage(), e);
+    }
+}

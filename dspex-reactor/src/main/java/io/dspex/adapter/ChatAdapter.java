@@ -1,0 +1,166 @@
+package io.dspex.adapter;
+
+import io.dspex.Field;
+import io.dspex.Signature;
+import io.dspex.internal.PyFormat;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * DSPy 3.3's {@code ChatAdapter}: fields are marked with {@code [[ ## name ## ]]} headers, and the reply ends with
+ * {@code [[ ## completed ## ]]}. Prompts are byte-identical with DSPy's.
+ *
+ * <pre>{@code
+ * ChatAdapter chat = new ChatAdapter();
+ * Signature sig = Signature.parse("question -> answer");
+ * List<Message> messages = chat.format(sig, List.of(), Map.of("question", "What is 2+2?"));
+ * chat.parse(sig, "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"); // {answer=4}
+ * }</pre>
+ *
+ * <p><b>Values in prompts</b> render as DSPy renders the equivalent Python values: strings as they are; a list
+ * given to a {@code str} field as {@code [1] «a»\n[2] «b»}; lists, maps and records as JSON (non-ASCII kept);
+ * booleans as {@code True}/{@code False}; {@code null} as {@code None}; numbers as Python prints them
+ * ({@code 0.1}, {@code 1e-05}, {@code 42}); enums as their value (see {@link io.dspex.FieldType}); an
+ * {@code Optional} as its content or {@code None}. Java has no tuples, sets or dataclasses: arrays and collections
+ * render as lists, other objects as the JSON Jackson writes for them, or their {@code toString()}.
+ *
+ * <p><b>Parsing</b> splits the reply into lines as Python's {@code splitlines} does, starts a section at each line
+ * that (stripped) begins with a header; the rest of that line belongs to the section. Text before the first
+ * header and unknown headers are ignored; the first occurrence of a field wins. Like DSPy, the rest of a header
+ * line is cut at the header's length measured on the stripped line, so a header indented by blanks loses as many
+ * characters of its same-line text. Each section is stripped and converted by type (see
+ * {@link io.dspex.FieldType}); a missing {@code Optional[...]} output is null.
+ */
+public final class ChatAdapter extends AbstractAdapter {
+
+    /** Creates the adapter; it is stateless apart from a per-signature cache of the prompt parts. */
+    public ChatAdapter() {
+    }
+
+    @Override
+    String fieldStructure(Prepared p) {
+        String s = "All interactions will be structured in the following way, with the appropriate values filled in."
+                + "\n\n" + headerBlocks(p.inputs) + "\n\n" + headerBlocks(p.outputs) + "\n\n[[ ## completed ## ]]\n";
+        return PyFormat.strip(s);
+    }
+
+    @Override
+    String outputRequirements(Prepared p) {
+        StringBuilder sb = new StringBuilder("Respond with the corresponding output fields, starting with the field ");
+        for (int i = 0; i < p.outputs.length; i++) {
+            if (i > 0) {
+                sb.append(", then ");
+            }
+            sb.append("`[[ ## ").append(p.outputs[i].name()).append(" ## ]]`").append(typeInfo(p.outputTypes[i]));
+        }
+        return sb.append(", and then ending with the marker for `[[ ## completed ## ]]`.").toString();
+    }
+
+    @Override
+    String assistantContent(Prepared p, Map<String, Object> values, String missing) {
+        StringBuilder sb = new StringBuilder(128);
+        for (int i = 0; i < p.outputs.length; i++) {
+            Field f = p.outputs[i];
+            if (i > 0) {
+                sb.append("\n\n");
+            }
+            sb.append(p.outputHeaders[i]);
+            Object v = values.containsKey(f.name()) ? values.get(f.name()) : missing;
+            renderValue(p.outputTypes[i], v, sb);
+        }
+        return PyFormat.strip(sb.toString()) + "\n\n[[ ## completed ## ]]\n";
+    }
+
+    @Override
+    public Map<String, Object> parse(Signature signature, String completion) {
+        Prepared p = prepared(signature);
+        if (completion == null) {
+            throw new IllegalArgumentException("completion must not be null");
+        }
+        int n = p.outputs.length;
+        Object[] values = new Object[n];
+        boolean[] found = new boolean[n];
+        List<String> order = new ArrayList<>(n);
+        int current = -2; // -2: before the first header or an ignored section; else the output index
+        StringBuilder section = new StringBuilder();
+        int len = completion.length();
+        int start = 0;
+        while (start < len) {
+            int end = start;
+            while (end < len && !PyFormat.isLineBreak(completion.charAt(end))) {
+                end++;
+            }
+            String line = completion.substring(start, end);
+            int next = end;
+            if (end < len) {
+                next = (completion.charAt(end) == '\r' && end + 1 < len && completion.charAt(end + 1) == '\n')
+                        ? end + 2 : end + 1;
+            }
+            long header = header(line);
+            if (header >= 0) {
+                close(p, current, section, values, found, order, completion);
+                int lead = (int) (header >>> 32);
+                int nameEnd = (int) header;
+                String name = line.substring(lead + 6, nameEnd);
+                int headerEnd = nameEnd + 6 - lead;
+                Integer idx = p.outputIndex.get(name);
+                current = (idx == null || found[idx]) ? -2 : idx;
+                section.setLength(0);
+                String rest = headerEnd >= line.length() ? "" : PyFormat.strip(line.substring(headerEnd));
+                if (!rest.isEmpty()) {
+                    section.append(rest);
+                    section.append('\n');
+                }
+            } else if (current >= 0) {
+                section.append(line).append('\n');
+            }
+            start = next;
+        }
+        close(p, current, section, values, found, order, completion);
+        return finish(p, values, found, order, "ChatAdapter", completion);
+    }
+
+    private void close(Prepared p, int current, StringBuilder section, Object[] values, boolean[] found,
+                       List<String> order, String completion) {
+        if (current < 0 || found[current]) {
+            return;
+        }
+        String text = PyFormat.strip(section.toString());
+        try {
+            values[current] = parseText(p.outputTypes[current], text);
+        } catch (IllegalArgumentException e) {
+            throw fieldFailure(p, "ChatAdapter", completion, p.outputs[current].name(), text, e);
+        }
+        found[current] = true;
+        order.add(p.outputs[current].name());
+    }
+
+    /**
+     * @return -1 when the stripped line does not start with a {@code [[ ## name ## ]]} header; else the number of
+     *         leading blanks in the high 32 bits and the end index of the name in the low 32 bits
+     */
+    private static long header(String line) {
+        int b = 0;
+        int n = line.length();
+        while (b < n && PyFormat.isSpace(line.charAt(b))) {
+            b++;
+        }
+        if (!line.startsWith("[[ ## ", b)) {
+            return -1;
+        }
+        int i = b + 6;
+        int s = i;
+        while (i < n && isWordChar(line.charAt(i))) {
+            i++;
+        }
+        if (i == s || !line.startsWith(" ## ]]", i)) {
+            return -1;
+        }
+        return ((long) b << 32) | i;
+    }
+
+    private static boolean isWordChar(char c) {
+        return c == '_' || Character.isLetterOrDigit(c);
+    }
+}
