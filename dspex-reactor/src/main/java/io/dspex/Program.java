@@ -1,6 +1,9 @@
 package io.dspex;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -15,6 +18,9 @@ import reactor.core.publisher.Mono;
  *   .map(p -> p.get("answer"))
  *   .subscribe(System.out::println);
  * }</pre>
+ *
+ * <p>Any lambda {@code example -> Mono<Prediction>} is a program; programs built from predictors extend
+ * {@link Module} so optimizers can find and replace their {@link Predictor}s.
  */
 @FunctionalInterface
 public interface Program {
@@ -35,5 +41,78 @@ public interface Program {
      */
     default Mono<Prediction> forward(Map<String, ?> inputs) {
         return Mono.defer(() -> forward(Example.of(inputs)));
+    }
+
+    /**
+     * Runs the program on every input, at most {@code concurrency} at once, and emits one {@link BatchResult}
+     * per input <em>in input order</em>. A failed input yields a result holding its error: one failure
+     * cancels nothing else and no input is lost. Cancelling the returned {@code Flux} cancels every run in
+     * flight.
+     *
+     * <pre>{@code
+     * qa.batch(List.of(Map.of("question", "1+1?"), Map.of("question", "2+2?")), 8)
+     *   .doOnNext(r -> System.out.println(r.index() + ": " + (r.isSuccess() ? r.prediction() : r.error())))
+     *   .blockLast();
+     * }</pre>
+     *
+     * @param inputs      {@link Example}s or {@code Map<String, ?>}s (anything else is recorded as that
+     *                    input's error)
+     * @param concurrency the most runs in flight at once, at least 1
+     * @return the results, in input order
+     * @throws IllegalArgumentException when {@code inputs} is null or {@code concurrency < 1}
+     */
+    default Flux<BatchResult> batch(Iterable<?> inputs, int concurrency) {
+        if (inputs == null) {
+            throw new IllegalArgumentException("batch inputs must not be null");
+        }
+        return Batches.run(this, Batches.fromIterable(inputs), concurrency, true);
+    }
+
+    /**
+     * Like {@link #batch(Iterable, int)} over a publisher of inputs, in input order or as runs complete.
+     *
+     * @param inputs      {@link Example}s or {@code Map<String, ?>}s
+     * @param concurrency the most runs in flight at once, at least 1
+     * @param ordered     {@code true} to emit in input order (a slow input holds back later results but never
+     *                    the runs themselves), {@code false} to emit as each run completes
+     * @return one result per input
+     * @throws IllegalArgumentException when {@code inputs} is null or {@code concurrency < 1}
+     */
+    default Flux<BatchResult> batch(Publisher<?> inputs, int concurrency, boolean ordered) {
+        return Batches.run(this, inputs, concurrency, ordered);
+    }
+
+    /**
+     * The predictors inside this program by path, as optimizers see them (DSPy's {@code named_predictors()}).
+     * A plain lambda program has none.
+     *
+     * @return path to predictor, in a stable order
+     */
+    default Map<String, Predictor> namedPredictors() {
+        return Map.of();
+    }
+
+    /**
+     * A copy with some predictors replaced (how optimizers install demos); this program is unchanged.
+     *
+     * @param replacements path (as in {@link #namedPredictors()}) to the new predictor
+     * @return the changed copy
+     * @throws IllegalArgumentException naming any path that is not a predictor of this program
+     */
+    default Program withNamedPredictors(Map<String, ? extends Predictor> replacements) {
+        ProgramPaths.checkKnown(replacements, namedPredictors());
+        return this;
+    }
+
+    /** @return a deep copy whose predictors can be replaced without affecting this program */
+    default Program copy() {
+        return withNamedPredictors(Map.of());
+    }
+
+    /** @return a copy with every predictor's demos cleared (DSPy's {@code reset_copy()}) */
+    default Program reset() {
+        Map<String, Predictor> r = new LinkedHashMap<>();
+        namedPredictors().forEach((k, v) -> r.put(k, v.reset()));
+        return withNamedPredictors(r);
     }
 }
