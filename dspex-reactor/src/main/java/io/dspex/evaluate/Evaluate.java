@@ -113,7 +113,7 @@ public final class Evaluate {
                     ProgressDisplay::closeAsync,
                     (display, error) -> display.closeAsync(),
                     ProgressDisplay::closeAsync);
-        }).name("dspex.evaluate");
+        }).doOnNext(this::logSummary).name("dspex.evaluate");
     }
 
     private Mono<EvaluationResult> runWith(Program program, ProgressDisplay display) {
@@ -245,13 +245,17 @@ public final class Evaluate {
                 }
                 ordered.add(rows[i]);
             }
-            EvaluationResult result = new EvaluationResult(ordered, metricName, price);
-            if (LOG.isInfoEnabled() && displayProgress) {
-                LOG.info("{}", ProgressDisplay.describe(result.scoreSum(), ordered.size()));
-            } else {
-                LOG.debug("{}", ProgressDisplay.describe(result.scoreSum(), ordered.size()));
-            }
-            return result;
+            return new EvaluationResult(ordered, metricName, price);
+        }
+    }
+
+    /** DSPy logs the average at the end; at INFO when progress is shown, else at DEBUG (optimizers run many). */
+    private void logSummary(EvaluationResult result) {
+        String summary = ProgressDisplay.describe(result.scoreSum(), result.rows().size());
+        if (displayProgress) {
+            LOG.info("{} ({} errors)", summary, result.errorCount());
+        } else {
+            LOG.debug("{} ({} errors)", summary, result.errorCount());
         }
     }
 
