@@ -487,9 +487,11 @@ public final class MockLmServer implements AutoCloseable {
                 if (!sse) {
                     res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(all.length));
                 }
+                Channel[] channel = new Channel[1];
+                req.withConnection(c -> channel[0] = c.channel());
                 ByteBuf half = Unpooled.wrappedBuffer(all, 0, Math.max(1, all.length / 2));
-                return res.sendObject(half).then()
-                        .then(Mono.fromRunnable(() -> req.withConnection(c -> reset(c.channel()))));
+                return res.send(Mono.just(half), b -> true).then()
+                        .then(Mono.fromRunnable(() -> reset(channel[0])));
             }
             default:
                 throw new IllegalStateException("unhandled fault " + fault);
