@@ -66,6 +66,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private final String id;
     private final ConnectionProvider provider;
     private final HttpClient client;
+    private final PoolRegistry pools = new PoolRegistry();
 
     private OpenAiCompatibleLm(Builder b) {
         this.baseUrl = b.baseUrl;
@@ -82,6 +83,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                 .pendingAcquireMaxCount(-1)
                 .maxIdleTime(b.maxIdleTime)
                 .evictInBackground(b.maxIdleTime)
+                .metrics(true, () -> pools)
                 .build();
         Map<String, String> headers = new LinkedHashMap<>(b.headers);
         String key = this.apiKey;
@@ -459,6 +461,64 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             s = s.replace(apiKey, "***");
         }
         return KEY_LIKE.matcher(s).replaceAll("$1***");
+    }
+
+    /**
+     * A snapshot of this LM's connection pool, summed over the remote addresses it connected to. After every
+     * call has completed or been cancelled, {@link PoolStats#acquired()} is 0: a connection still acquired then
+     * is a leak.
+     *
+     * <pre>{@code
+     * OpenAiCompatibleLm.PoolStats s = lm.poolStats();
+     * log.info("LM pool: {} in use, {} idle, {} waiting", s.acquired(), s.idle(), s.pendingAcquires());
+     * }</pre>
+     *
+     * @return connections in use, idle, allocated in total, and calls waiting for one
+     */
+    public PoolStats poolStats() {
+        return pools.snapshot();
+    }
+
+    /**
+     * Connections of an {@link OpenAiCompatibleLm}'s pool at one moment.
+     *
+     * @param acquired        connections in use by a call
+     * @param idle            open connections waiting in the pool
+     * @param allocated       open connections, acquired or idle
+     * @param pendingAcquires calls waiting for a connection
+     */
+    public record PoolStats(int acquired, int idle, int allocated, int pendingAcquires) {
+    }
+
+    /** Receives Reactor Netty's per-remote-address pool metrics (no Micrometer needed) and sums them. */
+    private static final class PoolRegistry implements ConnectionProvider.MeterRegistrar {
+        private final Map<String, reactor.netty.resources.ConnectionPoolMetrics> metrics =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void registerMetrics(String poolName, String id, java.net.SocketAddress remoteAddress,
+                                    reactor.netty.resources.ConnectionPoolMetrics m) {
+            metrics.put(id + '|' + remoteAddress, m);
+        }
+
+        @Override
+        public void deRegisterMetrics(String poolName, String id, java.net.SocketAddress remoteAddress) {
+            metrics.remove(id + '|' + remoteAddress);
+        }
+
+        PoolStats snapshot() {
+            int acquired = 0;
+            int idle = 0;
+            int allocated = 0;
+            int pending = 0;
+            for (reactor.netty.resources.ConnectionPoolMetrics m : metrics.values()) {
+                acquired += m.acquiredSize();
+                idle += m.idleSize();
+                allocated += m.allocatedSize();
+                pending += m.pendingAcquireSize();
+            }
+            return new PoolStats(acquired, idle, allocated, pending);
+        }
     }
 
     /** Releases the connection pool; in-flight calls are closed. Idempotent. */
