@@ -1,0 +1,125 @@
+package io.dspex.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dspex.BatchResult;
+import io.dspex.lm.LmException;
+import io.dspex.predict.RetryPolicy;
+import io.dspex.test.Fault;
+import io.dspex.test.MockLmServer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A deterministic fault plan over inputs {@code q-0 .. q-(n-1)}: input {@code i} falls in the slot
+ * {@code i % 100}, and a slot's fault hits the first {@code faulted} attempts of that input (every attempt when
+ * {@code faulted} is {@link #ALWAYS}). So the attempts the server must see are exactly computable.
+ */
+final class MixedFaultPlan {
+
+    static final int ALWAYS = Integer.MAX_VALUE;
+
+    /** Slots {@code [from, to)} of 100 get {@code fault} on their first {@code faulted} attempts. */
+    record Entry(int from, int to, Fault fault, int faulted, boolean retryable, Class<? extends Throwable> error) {
+    }
+
+    final List<Entry> entries = new ArrayList<>();
+    final int maxAttempts;
+
+    MixedFaultPlan(int maxAttempts) {
+        this.maxAttempts = maxAttempts;
+    }
+
+    MixedFaultPlan add(int from, int to, Fault fault, int faulted, boolean retryable,
+                       Class<? extends Throwable> error) {
+        entries.add(new Entry(from, to, fault, faulted, retryable, error));
+        return this;
+    }
+
+    Entry entryOf(int input) {
+        int slot = input % 100;
+        for (Entry e : entries) {
+            if (slot >= e.from() && slot < e.to()) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Installs the plan on the server, counting attempts with {@code attempts}. */
+    void install(MockLmServer server, Rel.Attempts attempts) {
+        // Counts every request (clean ones too); never matches, so the plans below decide.
+        server.faultWhen(r -> {
+            attempts.attempt(r);
+            return false;
+        }, Fault.hang());
+        for (Entry e : entries) {
+            server.faultWhen(r -> {
+                int id = Rel.idOf(r);
+                return id >= 0 && entryOf(id) == e && attempts.attempt(r) <= e.faulted();
+            }, e.fault());
+        }
+    }
+
+    /** @return the attempts the policy allows input {@code i}: 1 clean, k+1 retried k times, max when exhausted */
+    int expectedAttempts(int input) {
+        Entry e = entryOf(input);
+        if (e == null) {
+            return 1;
+        }
+        if (!e.retryable()) {
+            return 1;
+        }
+        return e.faulted() >= maxAttempts ? maxAttempts : e.faulted() + 1;
+    }
+
+    boolean expectSuccess(int input) {
+        Entry e = entryOf(input);
+        return e == null || (e.retryable() && e.faulted() < maxAttempts);
+    }
+
+    long expectedRequests(int n) {
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            total += expectedAttempts(i);
+        }
+        return total;
+    }
+
+    double faultedFraction() {
+        int slots = 0;
+        for (Entry e : entries) {
+            slots += e.to() - e.from();
+        }
+        return slots / 100.0;
+    }
+
+    /** Checks every result of a batch over {@code n} inputs against the plan. */
+    void verify(List<BatchResult> results, int n, Rel.Attempts attempts) {
+        assertThat(results).hasSize(n);
+        java.util.Map<String, Integer> wrongAttempts = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            if (attempts.of(i) != expectedAttempts(i)) {
+                wrongAttempts.merge(entryOf(i) + " saw " + attempts.of(i) + " expected " + expectedAttempts(i), 1,
+                        Integer::sum);
+            }
+        }
+        assertThat(wrongAttempts).as("inputs whose attempts differ from the policy's").isEmpty();
+        for (int i = 0; i < n; i++) {
+            BatchResult r = results.get(i);
+            assertThat(r.index()).as("result %d in input order", i).isEqualTo(i);
+            assertThat(r.input().get("question")).isEqualTo("q-" + i);
+            assertThat(attempts.of(i)).as("attempts of input %d (%s)", i, entryOf(i))
+                    .isEqualTo(expectedAttempts(i));
+            if (expectSuccess(i)) {
+                assertThat(r.error()).as("input %d (%s)", i, entryOf(i)).isNull();
+                assertThat(r.prediction().get("answer")).isEqualTo("A-" + i);
+            } else {
+                Entry e = entryOf(i);
+                assertThat(r.error()).as("input %d (%s)", i, e).isInstanceOf(e.error());
+                assertThat(((LmException) r.error()).isRetryable()).isEqualTo(e.retryable());
+                assertThat(RetryPolicy.attemptsOf(r.error())).isEqualTo(expectedAttempts(i));
+            }
+        }
+    }
+}
