@@ -42,14 +42,25 @@ public class AdapterParseException extends RuntimeException {
         this.parsedFields = parsedFields == null ? List.of() : List.copyOf(parsedFields);
     }
 
+    /** The longest completion quoted in full in the message; {@link #completion()} always holds all of it. */
+    static final int MAX_QUOTED = 4_000;
+
+    private static String shown(String completion) {
+        if (completion == null || completion.length() <= MAX_QUOTED) {
+            return completion;
+        }
+        return completion.substring(0, MAX_QUOTED) + "…(" + completion.length() + " chars in total; the whole reply "
+                + "is in completion())";
+    }
+
     private static String message(String adapter, String completion, List<String> expected, List<String> parsed,
                                   String problem) {
-        StringBuilder sb = new StringBuilder(completion.length() + 200);
+        StringBuilder sb = new StringBuilder(Math.min(completion == null ? 0 : completion.length(), MAX_QUOTED) + 400);
         if (problem != null && !problem.isEmpty()) {
-            sb.append(problem).append("\n\n");
+            sb.append(shown(problem)).append("\n\n");
         }
         sb.append("Adapter ").append(adapter).append(" failed to parse the LM response. \n\n")
-                .append("LM Response: ").append(completion).append(" \n\n")
+                .append("LM Response: ").append(shown(completion)).append(" \n\n")
                 .append("Expected to find output fields in the LM response: [")
                 .append(String.join(", ", expected)).append("] \n\n");
         if (parsed != null) {
