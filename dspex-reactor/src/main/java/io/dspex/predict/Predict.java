@@ -13,6 +13,8 @@ import io.dspex.adapter.Adapter;
 import io.dspex.adapter.AdapterParseException;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.adapter.JsonAdapter;
+import io.dspex.internal.PyFormat;
+import io.dspex.internal.TypeModel;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmChunk;
@@ -234,6 +236,7 @@ public final class Predict implements Predictor {
         List<String> missing = new ArrayList<>();
         for (Field f : signature.inputFields()) {
             if (given.containsKey(f.name())) {
+                checkInputValue(f, given.get(f.name()));
                 inputs.put(f.name(), given.get(f.name()));
             } else if (f.type().isOptional()) {
                 inputs.put(f.name(), null);
@@ -260,6 +263,60 @@ public final class Predict implements Predictor {
             throw new IllegalArgumentException(sb.toString());
         }
         return inputs;
+    }
+
+    /**
+     * Rejects an input value that cannot be what its field declares: null for a required field, text that is not
+     * valid Unicode (an unpaired surrogate), or a value that does not convert to a typed field's type (the same
+     * lax conversion the adapters apply to outputs: {@code "12"} fits {@code int}, {@code "twelve"} does not).
+     * {@code str} fields take any value, as in DSPy, which renders it.
+     */
+    private void checkInputValue(Field f, Object value) {
+        if (value == null) {
+            if (!f.type().isOptional()) {
+                throw new IllegalArgumentException("input field '" + f.name() + "' of Predict(" + signature.spec()
+                        + ") is null; only an Optional field may be null");
+            }
+            return;
+        }
+        checkText(f, value, 0);
+        TypeModel type = TypeModel.of(f.type());
+        if (type.kind() == TypeModel.Kind.STR || type.kind() == TypeModel.Kind.ANY) {
+            return;
+        }
+        try {
+            type.convert(PyFormat.jsonable(value));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("input field '" + f.name() + "' of Predict(" + signature.spec()
+                    + ") expects " + f.type().dspyName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkText(Field f, Object value, int depth) {
+        if (depth > 32) {
+            return;
+        }
+        if (value instanceof CharSequence cs) {
+            for (int i = 0; i < cs.length(); i++) {
+                char c = cs.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < cs.length() && Character.isLowSurrogate(cs.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw new IllegalArgumentException("input field '" + f.name() + "' of Predict(" + signature.spec()
+                            + ") is not valid Unicode text: an unpaired surrogate \\u"
+                            + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + " at index " + i);
+                }
+            }
+        } else if (value instanceof Iterable<?> items) {
+            for (Object o : items) {
+                checkText(f, o, depth + 1);
+            }
+        } else if (value instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                checkText(f, e.getKey(), depth + 1);
+                checkText(f, e.getValue(), depth + 1);
+            }
+        }
     }
 
     private static List<String> names(List<Field> fields) {
