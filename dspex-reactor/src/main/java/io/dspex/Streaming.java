@@ -18,7 +18,8 @@ public final class Streaming {
     static Flux<StreamEvent> stream(Program program, Example inputs) {
         return Flux.create(sink -> {
             var run = program.forward(inputs)
-                    .contextWrite(ctx -> ctx.put(Streaming.class, sink))
+                    // The subscriber's Context (settings, trace) reaches the run, plus the sink.
+                    .contextWrite(ctx -> ctx.putAll(sink.contextView()).put(Streaming.class, sink))
                     .map(p -> (StreamEvent) new StreamEvent.Done(p))
                     .switchIfEmpty(reactor.core.publisher.Mono.error(
                             () -> new IllegalStateException("program completed without a prediction")))
