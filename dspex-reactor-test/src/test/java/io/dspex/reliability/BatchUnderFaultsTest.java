@@ -106,11 +106,12 @@ class BatchUnderFaultsTest {
         assertThat(plan.faultedFraction()).isEqualTo(0.30);
         Rel.Attempts attempts = new Rel.Attempts();
         plan.install(server, attempts);
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST);
+        MixedFaultPlan.ClientAttempts client = new MixedFaultPlan.ClientAttempts();
+        Predict qa = Predict.of("question -> answer").withLm(client.wrap(lm)).withRetry(Rel.FAST);
 
         List<BatchResult> results = qa.batch(inputs(), 64).collectList().block(Duration.ofSeconds(100));
 
-        plan.verify(results, N, attempts);
+        plan.verify(results, N, attempts, client);
         long expected = plan.expectedRequests(N);
         assertThat(server.requestCount()).isEqualTo(expected);
         assertThat(expected).isEqualTo(13_600);

@@ -126,9 +126,9 @@ class EvaluateUnderFaultsTest {
                         && server.connectionsClosed() - closedBefore >= slowReceived.get(), Duration.ofSeconds(10)))
                 .as("closed %d of %d in-flight exchanges", server.connectionsClosed() - closedBefore,
                         slowReceived.get()).isTrue();
-        long requests = server.requestCount();
-        LockSupport.parkNanos(300_000_000L);
-        assertThat(server.requestCount()).as("nothing started after the stop").isEqualTo(requests);
-        assertThat(requests).isLessThanOrEqualTo(16 + 5);
+        // Requests already on the wire when the run stopped may still arrive; nothing new starts: at most the 16
+        // first examples plus one refill per early failure ever reach the server, out of 200.
+        LockSupport.parkNanos(500_000_000L);
+        assertThat(server.requestCount()).as("nothing started after the stop").isLessThanOrEqualTo(16 + 5);
     }
 }

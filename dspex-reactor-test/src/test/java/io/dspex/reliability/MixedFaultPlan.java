@@ -36,6 +36,27 @@ final class MixedFaultPlan {
         return this;
     }
 
+    /** Wraps an LM to record, per input, each attempt the program made and how it ended. */
+    static final class ClientAttempts {
+        final java.util.Map<Integer, java.util.List<String>> log = new java.util.concurrent.ConcurrentHashMap<>();
+
+        io.dspex.lm.LanguageModel wrap(io.dspex.lm.LanguageModel lm) {
+            return req -> reactor.core.publisher.Mono.defer(() -> {
+                java.util.regex.Matcher m = Rel.ID.matcher(req.messages().get(req.messages().size() - 1).content());
+                int id = m.find() ? Integer.parseInt(m.group(1)) : -1;
+                java.util.List<String> l = log.computeIfAbsent(id,
+                        k -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()));
+                return lm.call(req).doOnSuccess(r -> l.add("ok"))
+                        .doOnError(e -> l.add(e.getClass().getSimpleName() + ": " + e.getMessage()))
+                        .doOnCancel(() -> l.add("cancelled"));
+            });
+        }
+
+        String describe(int input) {
+            return String.valueOf(log.get(input));
+        }
+    }
+
     Entry entryOf(int input) {
         int slot = input % 100;
         for (Entry e : entries) {
@@ -96,11 +117,17 @@ final class MixedFaultPlan {
 
     /** Checks every result of a batch over {@code n} inputs against the plan. */
     void verify(List<BatchResult> results, int n, Rel.Attempts attempts) {
+        verify(results, n, attempts, null);
+    }
+
+    /** As above; {@code client} (attempts the program made, with their errors) explains any mismatch. */
+    void verify(List<BatchResult> results, int n, Rel.Attempts attempts, ClientAttempts client) {
         assertThat(results).hasSize(n);
         java.util.Map<String, Integer> wrongAttempts = new java.util.TreeMap<>();
         for (int i = 0; i < n; i++) {
             if (attempts.of(i) != expectedAttempts(i)) {
-                wrongAttempts.merge(entryOf(i) + " saw " + attempts.of(i) + " expected " + expectedAttempts(i), 1,
+                wrongAttempts.merge(entryOf(i) + " saw " + attempts.of(i) + " expected " + expectedAttempts(i)
+                        + (client == null ? "" : "; client side of input " + i + ": " + client.describe(i)), 1,
                         Integer::sum);
             }
         }
