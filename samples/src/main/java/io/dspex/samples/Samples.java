@@ -70,15 +70,32 @@ public final class Samples {
             throw new IllegalArgumentException("unknown sample '" + name + "'; samples are " + NAMES);
         }
         try (Provider provider = Provider.fromEnvironment()) {
-            out.println(provider.banner());
-            switch (name) {
-                case "quickstart" -> Quickstart.run(provider.lm(), out);
-                case "server" -> PredictServer.main(provider.lm(), arg(args, 0, OPTIMIZED_PROGRAM),
-                        Integer.parseInt(args.size() > 1 ? args.get(1) : "8080"), out);
-                case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),
-                        arg(args, 1, OUTPUT_DIR.resolve("answers.jsonl")), out);
-                default -> throw new IllegalStateException("unreachable: " + name);
-            }
+            run(name, args, out, provider);
+        }
+    }
+
+    /**
+     * Runs a sample against a given provider, printing its banner first.
+     *
+     * @param name     one of {@link #NAMES}
+     * @param args     the sample's arguments
+     * @param out      where to print
+     * @param provider the model to use (not closed here)
+     * @throws Exception when the sample fails
+     * @throws IllegalArgumentException when the name is unknown
+     */
+    public static void run(String name, List<String> args, PrintStream out, Provider provider) throws Exception {
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("unknown sample '" + name + "'; samples are " + NAMES);
+        }
+        out.println(provider.banner());
+        switch (name) {
+            case "quickstart" -> Quickstart.run(provider.lm(), out);
+            case "server" -> PredictServer.main(provider.lm(), arg(args, 0, OPTIMIZED_PROGRAM),
+                    Integer.parseInt(args.size() > 1 ? args.get(1) : "8080"), out);
+            case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),
+                    arg(args, 1, OUTPUT_DIR.resolve("answers.jsonl")), out);
+            default -> throw new IllegalStateException("unreachable: " + name);
         }
     }
 
