@@ -83,6 +83,24 @@ public interface Program {
     }
 
     /**
+     * Runs the program and streams its output: {@link StreamEvent.Chunk}s of each output field as the LM
+     * produces them, from every predictor inside that streams, then one {@link StreamEvent.Done} with the
+     * prediction (DSPy's {@code streamify}). Cancelling the {@code Flux} cancels the run and its HTTP exchange.
+     *
+     * <pre>{@code
+     * qa.stream(Map.of("question", "Why is the sky blue?"))
+     *   .ofType(StreamEvent.Chunk.class)
+     *   .subscribe(c -> System.out.print(c.text()));
+     * }</pre>
+     *
+     * @param inputs input field names to values
+     * @return the events; a failed run ends the Flux with its error
+     */
+    default Flux<StreamEvent> stream(Map<String, ?> inputs) {
+        return Flux.defer(() -> Streaming.stream(this, Example.of(inputs)));
+    }
+
+    /**
      * The predictors inside this program by path, as optimizers see them (DSPy's {@code named_predictors()}).
      * A plain lambda program has none.
      *

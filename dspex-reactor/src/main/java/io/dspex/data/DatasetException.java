@@ -19,8 +19,11 @@ public final class DatasetException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The file being read (not serialized). */
     private final transient Path file;
+    /** The 1-based line, or 0. */
     private final long line;
+    /** The 1-based column, or 0. */
     private final long column;
 
     DatasetException(Path file, long line, long column, String problem, Throwable cause) {

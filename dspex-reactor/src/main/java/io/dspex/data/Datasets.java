@@ -57,7 +57,12 @@ public final class Datasets {
      * @param dev   the held-out examples
      */
     public record Split(List<Example> train, List<Example> dev) {
-        /** Copies both lists. */
+        /**
+         * Copies both lists.
+         *
+         * @param train the training examples
+         * @param dev   the held-out examples
+         */
         public Split {
             train = List.copyOf(train);
             dev = List.copyOf(dev);

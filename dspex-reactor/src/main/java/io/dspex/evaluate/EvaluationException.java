@@ -18,8 +18,11 @@ public final class EvaluationException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The failed rows (not serialized). */
     private final transient List<EvaluationRow> failedRows;
+    /** Examples finished when the run stopped. */
     private final int finishedCount;
+    /** Size of the dev set. */
     private final int total;
 
     EvaluationException(String message, Throwable firstCause, List<EvaluationRow> failedRows, int finishedCount,
@@ -32,12 +35,12 @@ public final class EvaluationException extends RuntimeException {
 
     /** @return how many examples failed before the run stopped */
     public int errorCount() {
-        return failedRows.size();
+        return failedRows().size();
     }
 
     /** @return the failed rows, in the order they failed */
     public List<EvaluationRow> failedRows() {
-        return failedRows;
+        return failedRows == null ? List.of() : failedRows;
     }
 
     /** @return how many examples had finished (succeeded or failed) when the run stopped */

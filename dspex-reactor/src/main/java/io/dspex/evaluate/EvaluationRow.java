@@ -28,7 +28,18 @@ import java.util.Optional;
 public record EvaluationRow(int index, Example example, Optional<Prediction> prediction, Optional<Throwable> error,
                             double score, Duration latency, Usage usage) {
 
-    /** @throws IllegalArgumentException when a component is null or the index negative */
+    /**
+     * Checks the components.
+     *
+     * @param index      the example's position in the dev set
+     * @param example    the example
+     * @param prediction the prediction, when there is one
+     * @param error      the error, when the example failed
+     * @param score      the score
+     * @param latency    the program's latency
+     * @param usage      the token usage
+     * @throws IllegalArgumentException when a component is null or the index negative
+     */
     public EvaluationRow {
         if (index < 0 || example == null || prediction == null || error == null || latency == null || usage == null) {
             throw new IllegalArgumentException("evaluation row components must not be null (index " + index + ")");

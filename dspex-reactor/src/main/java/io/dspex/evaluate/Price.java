@@ -13,7 +13,13 @@ package io.dspex.evaluate;
  */
 public record Price(double promptPerMillion, double completionPerMillion) {
 
-    /** @throws IllegalArgumentException when a price is negative, NaN or infinite */
+    /**
+     * Checks the prices.
+     *
+     * @param promptPerMillion     price of one million prompt tokens
+     * @param completionPerMillion price of one million completion tokens
+     * @throws IllegalArgumentException when a price is negative, NaN or infinite
+     */
     public Price {
         if (!Double.isFinite(promptPerMillion) || promptPerMillion < 0
                 || !Double.isFinite(completionPerMillion) || completionPerMillion < 0) {

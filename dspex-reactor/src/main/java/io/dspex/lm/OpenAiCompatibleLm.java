@@ -213,7 +213,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                         }
                         StreamState state = new StreamState(requestId);
                         return content.map(state::feed)
-                                .concatMapIterable(list -> list)
+                                .concatMap(batch -> batch.error == null ? Flux.fromIterable(batch.chunks)
+                                        : Flux.fromIterable(batch.chunks).concatWith(Mono.error(batch.error)))
                                 .concatWith(Mono.defer(state::finish));
                     });
         }).onErrorMap(e -> !(e instanceof LmException) && !(e instanceof IllegalArgumentException), this::transportError);
@@ -229,6 +230,18 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         return Flux.fromIterable(chunks);
     }
 
+    /** The chunks one network buffer completed, and the error that ended the stream after them, if any. */
+    private static final class Batch {
+        static final Batch EMPTY_BATCH = new Batch(List.of(), null);
+        final List<LmChunk> chunks;
+        final LmException error;
+
+        Batch(List<LmChunk> chunks, LmException error) {
+            this.chunks = chunks;
+            this.error = error;
+        }
+    }
+
     /** Per-subscription decoding state of one stream. */
     private final class StreamState {
         private final SseDecoder decoder = new SseDecoder();
@@ -240,9 +253,9 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             this.requestId = requestId;
         }
 
-        List<LmChunk> feed(ByteBuf buf) {
+        Batch feed(ByteBuf buf) {
             if (done) {
-                return List.of();
+                return Batch.EMPTY_BATCH;
             }
             int n = buf.readableBytes();
             byte[] bytes;
@@ -257,9 +270,19 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             }
             List<SseDecoder.Event> events = decoder.feed(bytes, offset, n);
             if (events.isEmpty()) {
-                return List.of();
+                return Batch.EMPTY_BATCH;
             }
             List<LmChunk> out = new ArrayList<>(events.size());
+            try {
+                decode(events, out);
+            } catch (LmException e) {
+                done = true;
+                return new Batch(out, e);
+            }
+            return new Batch(out, null);
+        }
+
+        private void decode(List<SseDecoder.Event> events, List<LmChunk> out) {
             for (SseDecoder.Event e : events) {
                 if (done) {
                     break;
@@ -290,7 +313,6 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                     out.add(c);
                 }
             }
-            return out;
         }
 
         private LmException streamError(String data) {

@@ -9,6 +9,9 @@
  * every HTTP status error extends {@code LmException.HttpError}. Each says whether it
  * {@linkplain io.dspex.lm.LmException#isRetryable() may be retried} and how long the server asked to wait.
  *
+ * <p>{@link io.dspex.lm.LmCache} caches calls (DSPy's {@code dspy.cache}): a bounded in-memory cache plus an optional
+ * directory that survives a restart; {@code cache.wrap(lm)} gives a caching {@code LanguageModel}.
+ *
  * <pre>{@code
  * LanguageModel lm = OpenAiCompatibleLm.builder()
  *     .baseUrl("http://localhost:11434/v1").model("llama3.2").build();

@@ -1,0 +1,868 @@
+package io.dspex.test;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.internal.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * An OpenAI-compatible server on 127.0.0.1 for tests and load runs: {@code POST /v1/chat/completions} (JSON, or
+ * server-sent events with {@code "stream": true}, honouring {@code n} and reporting usage) and
+ * {@code POST /v1/embeddings} (deterministic vectors). It answers from rules, adds latency, and injects faults
+ * (statuses with {@code Retry-After}, resets, slow or truncated bodies, malformed JSON, stream errors) for
+ * chosen requests or at random with a seed. It records what it received and counts connections.
+ *
+ * <pre>{@code
+ * try (MockLmServer server = MockLmServer.create().reply(r -> "Paris").start()) {
+ *     server.faultNext(1, Fault.status(429, "slow down").withRetryAfter(1));
+ *     OpenAiCompatibleLm lm = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).model("m").build();
+ *     ...
+ *     assertThat(server.requestCount()).isEqualTo(2);
+ * }
+ * }</pre>
+ *
+ * <p>Rules and fault plans may change while the server runs; they are checked in the order added, and the first
+ * that matches wins. For {@code n > 1} the reply rule is applied once per choice.
+ */
+public final class MockLmServer implements AutoCloseable {
+
+    private static final JsonFactory FACTORY = Json.MAPPER.getFactory();
+    private static final byte[] EMPTY = new byte[0];
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
+    }
+
+    private record Plan(BiPredicate<Long, ParsedRequest> when, Fault fault) {
+    }
+
+    private final List<Rule> rules = new CopyOnWriteArrayList<>();
+    private final List<Plan> plans = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<String> sequence = new ConcurrentLinkedQueue<>();
+    private volatile Function<ParsedRequest, String> fallback = r -> "mock reply";
+    private volatile Duration minLatency = Duration.ZERO;
+    private volatile Duration maxLatency = Duration.ZERO;
+    private volatile long latencySeed;
+    private volatile int dimensions = 16;
+    private volatile boolean record = true;
+    private volatile int maxRecorded = 100_000;
+
+    private final AtomicLong received = new AtomicLong();
+    private final ConcurrentLinkedQueue<ParsedRequest> recorded = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger recordedSize = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong opened = new AtomicLong();
+    private final AtomicLong closed = new AtomicLong();
+    private volatile DisposableServer server;
+
+    private MockLmServer() {
+    }
+
+    /** @return a server, not yet started; configure it, then {@link #start()} */
+    public static MockLmServer create() {
+        return new MockLmServer();
+    }
+
+    /**
+     * Binds 127.0.0.1 on a free port. Takes milliseconds.
+     *
+     * @return this server
+     * @throws IllegalStateException when already started
+     */
+    public synchronized MockLmServer start() {
+        if (server != null) {
+            throw new IllegalStateException("MockLmServer already started on " + baseUrl());
+        }
+        server = HttpServer.create()
+                .host("127.0.0.1")
+                .port(0)
+                .doOnChannelInit((observer, channel, address) -> {
+                    open.incrementAndGet();
+                    opened.incrementAndGet();
+                    channel.closeFuture().addListener(f -> {
+                        open.decrementAndGet();
+                        closed.incrementAndGet();
+                    });
+                })
+                .handle(this::handle)
+                .bindNow(Duration.ofSeconds(10));
+        return this;
+    }
+
+    /** Stops the server and closes its connections. Idempotent. */
+    @Override
+    public synchronized void close() {
+        DisposableServer s = server;
+        if (s != null) {
+            s.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
+    /** @return the port bound */
+    public int port() {
+        DisposableServer s = server;
+        if (s == null) {
+            throw new IllegalStateException("MockLmServer is not started: call start()");
+        }
+        return s.port();
+    }
+
+    /** @return the base URL a client uses, {@code http://127.0.0.1:PORT/v1} */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    // ---------------------------------------------------------------- rules
+
+    /** @param text the reply to every chat request no other rule answers @return this */
+    public MockLmServer reply(String text) {
+        requireNonNull(text, "reply text");
+        return reply(r -> text);
+    }
+
+    /** @param reply computes the reply to a chat request no other rule answers @return this */
+    public MockLmServer reply(Function<ParsedRequest, String> reply) {
+        requireNonNull(reply, "reply function");
+        this.fallback = reply;
+        return this;
+    }
+
+    /** @param when which requests @param text the reply @return this */
+    public MockLmServer when(Predicate<ParsedRequest> when, String text) {
+        requireNonNull(text, "reply text");
+        return when(when, r -> text);
+    }
+
+    /** @param when which requests @param reply computes the reply @return this */
+    public MockLmServer when(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
+        requireNonNull(when, "predicate");
+        requireNonNull(reply, "reply function");
+        rules.add(new Rule(when, reply));
+        return this;
+    }
+
+    /**
+     * @param texts replies given in order, one per choice, before the rules and the fallback apply again
+     * @return this
+     */
+    public MockLmServer replies(String... texts) {
+        for (String t : texts) {
+            requireNonNull(t, "reply text");
+            sequence.add(t);
+        }
+        return this;
+    }
+
+    /** @param dimensions length of the embedding vectors (default 16) @return this */
+    public MockLmServer embeddingDimensions(int dimensions) {
+        if (dimensions < 1) {
+            throw new IllegalArgumentException("embedding dimensions must be >= 1, got " + dimensions);
+        }
+        this.dimensions = dimensions;
+        return this;
+    }
+
+    /** @param latency added before every answer @return this */
+    public MockLmServer latency(Duration latency) {
+        return latency(latency, latency, 0);
+    }
+
+    /**
+     * @param min  shortest added latency
+     * @param max  longest added latency
+     * @param seed seed of the per-request uniform choice (the same request number gets the same latency)
+     * @return this
+     */
+    public MockLmServer latency(Duration min, Duration max, long seed) {
+        if (min == null || max == null || min.isNegative() || max.compareTo(min) < 0) {
+            throw new IllegalArgumentException("latency needs 0 <= min <= max, got " + min + ".." + max);
+        }
+        this.minLatency = min;
+        this.maxLatency = max;
+        this.latencySeed = seed;
+        return this;
+    }
+
+    /** @param record whether to keep received requests for {@link #requests()} (default true) @return this */
+    public MockLmServer recordRequests(boolean record) {
+        this.record = record;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /** @param fault applied to every request @return this */
+    public MockLmServer fault(Fault fault) {
+        return addPlan((n, r) -> true, fault);
+    }
+
+    /** @param nth the request number (from 1, counted since start or reset) @param fault the fault @return this */
+    public MockLmServer faultOn(long nth, Fault fault) {
+        if (nth < 1) {
+            throw new IllegalArgumentException("nth must be >= 1, got " + nth);
+        }
+        return addPlan((n, r) -> n == nth, fault);
+    }
+
+    /** @param count how many of the next requests @param fault the fault they get @return this */
+    public MockLmServer faultNext(int count, Fault fault) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0, got " + count);
+        }
+        long base = received.get();
+        return addPlan((n, r) -> n > base && n <= base + count, fault);
+    }
+
+    /** @param when which requests @param fault the fault they get @return this */
+    public MockLmServer faultWhen(Predicate<ParsedRequest> when, Fault fault) {
+        requireNonNull(when, "predicate");
+        return addPlan((n, r) -> when.test(r), fault);
+    }
+
+    /**
+     * @param probability chance in [0, 1] that a request gets the fault
+     * @param seed        seed of the per-request draw (request number n always draws the same)
+     * @param fault       the fault
+     * @return this
+     */
+    public MockLmServer faultRandomly(double probability, long seed, Fault fault) {
+        if (!(probability >= 0 && probability <= 1)) {
+            throw new IllegalArgumentException("probability must be in [0, 1], got " + probability);
+        }
+        return addPlan((n, r) -> new SplittableRandom(seed * 0x9E3779B97F4A7C15L + n).nextDouble() < probability, fault);
+    }
+
+    private MockLmServer addPlan(BiPredicate<Long, ParsedRequest> when, Fault fault) {
+        requireNonNull(fault, "fault");
+        plans.add(new Plan(when, fault));
+        return this;
+    }
+
+    /** Removes every fault plan. @return this */
+    public MockLmServer clearFaults() {
+        plans.clear();
+        return this;
+    }
+
+    /**
+     * Forgets rules, replies, faults, latency, recorded requests and the request count; connection counters and
+     * the port stay.
+     *
+     * @return this
+     */
+    public MockLmServer reset() {
+        rules.clear();
+        plans.clear();
+        sequence.clear();
+        fallback = r -> "mock reply";
+        minLatency = Duration.ZERO;
+        maxLatency = Duration.ZERO;
+        recorded.clear();
+        recordedSize.set(0);
+        received.set(0);
+        return this;
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    /** @return the requests received (oldest first; at most the last 100 000) */
+    public List<ParsedRequest> requests() {
+        return List.copyOf(recorded);
+    }
+
+    /** @return the last request received, or null */
+    public ParsedRequest lastRequest() {
+        List<ParsedRequest> all = requests();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    /** @return how many requests arrived since start or reset */
+    public long requestCount() {
+        return received.get();
+    }
+
+    /** @return connections currently open */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** @return connections accepted since start */
+    public long connectionsOpened() {
+        return opened.get();
+    }
+
+    /** @return connections closed since start (by either side) */
+    public long connectionsClosed() {
+        return closed.get();
+    }
+
+    /**
+     * Waits on the calling (test) thread until at least {@code count} connections have closed.
+     *
+     * @param count   the number of closed connections to wait for
+     * @param timeout the longest wait
+     * @return whether the count was reached in time
+     */
+    public boolean awaitConnectionsClosed(long count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (closed.get() < count) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- serving
+
+    private Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+        String path = req.fullPath();
+        if (req.method().name().equals("GET") && path.equals("/v1/models")) {
+            return sendJson(res, 200, ("{\"object\":\"list\",\"data\":[{\"id\":\"mock-model\",\"object\":\"model\","
+                    + "\"created\":0,\"owned_by\":\"dspex\"}]}").getBytes(StandardCharsets.UTF_8), Map.of());
+        }
+        boolean chat = path.equals("/v1/chat/completions");
+        boolean embeddings = path.equals("/v1/embeddings");
+        if (!chat && !embeddings) {
+            return sendJson(res, 404, errorBody("unknown path " + path, "invalid_request_error"), Map.of());
+        }
+        if (!req.method().name().equals("POST")) {
+            return sendJson(res, 405, errorBody("use POST for " + path, "invalid_request_error"), Map.of());
+        }
+        return req.receive().aggregate().asByteArray().defaultIfEmpty(EMPTY).flatMap(bytes -> {
+            JsonNode json;
+            try {
+                json = Json.MAPPER.readTree(bytes);
+            } catch (IOException e) {
+                json = null;
+            }
+            long number = received.incrementAndGet();
+            if (json == null || !json.isObject()) {
+                return sendJson(res, 400, errorBody("request body is not a JSON object", "invalid_request_error"), Map.of());
+            }
+            Map<String, String> headers = new LinkedHashMap<>();
+            req.requestHeaders().forEach(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
+            ParsedRequest pr = new ParsedRequest(number, path, Collections.unmodifiableMap(headers), bytes, json);
+            if (record) {
+                recorded.add(pr);
+                if (recordedSize.incrementAndGet() > maxRecorded) {
+                    recorded.poll();
+                    recordedSize.decrementAndGet();
+                }
+            }
+            Fault fault = null;
+            for (Plan p : plans) {
+                if (p.when().test(number, pr)) {
+                    fault = p.fault();
+                    break;
+                }
+            }
+            Mono<Void> answer = answer(req, res, pr, fault);
+            Duration latency = latencyFor(number);
+            return latency.isZero() ? answer : Mono.delay(latency).then(answer);
+        });
+    }
+
+    private Duration latencyFor(long number) {
+        Duration min = minLatency;
+        Duration max = maxLatency;
+        if (max.isZero()) {
+            return Duration.ZERO;
+        }
+        if (min.equals(max)) {
+            return min;
+        }
+        long nanos = new SplittableRandom(latencySeed * 0x9E3779B97F4A7C15L + number)
+                .nextLong(min.toNanos(), max.toNanos() + 1);
+        return Duration.ofNanos(nanos);
+    }
+
+    private Mono<Void> answer(HttpServerRequest req, HttpServerResponse res, ParsedRequest pr, Fault fault) {
+        if (fault != null) {
+            switch (fault.kind()) {
+                case STATUS: {
+                    byte[] body = fault.rawBody() != null ? fault.rawBody().getBytes(StandardCharsets.UTF_8)
+                            : errorBody(fault.message(), errorType(fault.statusCode()));
+                    return sendJson(res, fault.statusCode(), body, fault.headers());
+                }
+                case RESET_BEFORE_HEADERS:
+                    return Mono.fromRunnable(() -> req.withConnection(c -> reset(c.channel())));
+                case DELAY:
+                    return Mono.delay(fault.duration()).then(Mono.defer(() -> answer(req, res, pr, null)));
+                case HANG:
+                    return Mono.never();
+                default:
+                    break;
+            }
+            if (fault.kind() == Fault.Kind.STREAM_ERROR && !pr.stream()) {
+                return sendJson(res, 500, errorBody(fault.message(), "server_error"), fault.headers());
+            }
+        }
+        List<byte[]> pieces;
+        boolean sse = pr.isChat() && pr.stream();
+        Fault.Kind kind = fault == null ? null : fault.kind();
+        try {
+            if (pr.isEmbeddings()) {
+                pieces = List.of(embeddingsBody(pr));
+            } else if (sse) {
+                pieces = sseEvents(pr, kind);
+            } else {
+                pieces = List.of(kind == Fault.Kind.MALFORMED_JSON
+                        ? "{\"id\": \"chatcmpl-broken\", \"choices\": [ this is not json".getBytes(StandardCharsets.UTF_8)
+                        : chatBody(pr));
+            }
+        } catch (BadRequest e) {
+            return sendJson(res, 400, errorBody(e.getMessage(), "invalid_request_error"), Map.of());
+        }
+        String requestId = "req_mock_" + pr.number();
+        res.status(200).header("x-request-id", requestId);
+        if (fault != null) {
+            fault.headers().forEach(res::header);
+        }
+        res.header(HttpHeaderNames.CONTENT_TYPE, sse ? "text/event-stream" : "application/json");
+        if (sse) {
+            res.header(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        }
+        if (kind == null || kind == Fault.Kind.MALFORMED_JSON || kind == Fault.Kind.STREAM_ERROR) {
+            if (pieces.size() == 1) {
+                byte[] b = pieces.get(0);
+                res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(b.length));
+                return res.sendObject(Unpooled.wrappedBuffer(b)).then();
+            }
+            return res.sendObject(Unpooled.wrappedBuffer(pieces.toArray(new byte[0][]))).then();
+        }
+        switch (kind) {
+            case SLOW_BODY: {
+                List<byte[]> parts = pieces.size() > 1 ? pieces : split(pieces.get(0), 8);
+                return res.send(Flux.fromIterable(parts).delayElements(fault.duration(), reactor.core.scheduler.Schedulers.parallel())
+                        .map(Unpooled::wrappedBuffer), b -> true).then();
+            }
+            case TRUNCATED: {
+                if (sse) {
+                    List<byte[]> kept = pieces.subList(0, Math.max(1, pieces.size() / 2));
+                    return res.sendObject(Unpooled.wrappedBuffer(kept.toArray(new byte[0][]))).then();
+                }
+                byte[] b = pieces.get(0);
+                return res.sendObject(Unpooled.wrappedBuffer(b, 0, b.length / 2)).then();
+            }
+            case RESET_MID_BODY: {
+                byte[] all = concat(pieces);
+                if (!sse) {
+                    res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(all.length));
+                }
+                Channel[] channel = new Channel[1];
+                req.withConnection(c -> channel[0] = c.channel());
+                ByteBuf half = Unpooled.wrappedBuffer(all, 0, Math.max(1, all.length / 2));
+                return res.send(Mono.just(half), b -> true).then()
+                        .then(Mono.fromRunnable(() -> reset(channel[0])));
+            }
+            default:
+                throw new IllegalStateException("unhandled fault " + fault);
+        }
+    }
+
+    private static void reset(Channel channel) {
+        channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        channel.close();
+    }
+
+    private static Mono<Void> sendJson(HttpServerResponse res, int status, byte[] body, Map<String, String> headers) {
+        res.status(HttpResponseStatus.valueOf(status));
+        res.header(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
+        headers.forEach(res::header);
+        return res.sendObject(Unpooled.wrappedBuffer(body)).then();
+    }
+
+    private static String errorType(int status) {
+        if (status == 429) {
+            return "rate_limit_error";
+        }
+        if (status == 401) {
+            return "authentication_error";
+        }
+        return status >= 500 ? "server_error" : "invalid_request_error";
+    }
+
+    private static byte[] errorBody(String message, String type) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("error");
+            g.writeStringField("message", message);
+            g.writeStringField("type", type);
+            g.writeNullField("param");
+            g.writeNullField("code");
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** A client error in the request itself, answered with 400. */
+    private static final class BadRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private List<String> texts(ParsedRequest pr) {
+        if (!pr.json().path("messages").isArray() || pr.json().path("messages").size() == 0) {
+            throw new BadRequest("'messages' must be a non-empty array");
+        }
+        int n = pr.n();
+        List<String> texts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            texts.add(replyFor(pr));
+        }
+        return texts;
+    }
+
+    private String replyFor(ParsedRequest pr) {
+        String next = sequence.poll();
+        if (next != null) {
+            return next;
+        }
+        for (Rule r : rules) {
+            if (r.when().test(pr)) {
+                return String.valueOf(r.reply().apply(pr));
+            }
+        }
+        return String.valueOf(fallback.apply(pr));
+    }
+
+    private static int words(String s) {
+        int count = 0;
+        boolean in = false;
+        for (int i = 0; i < s.length(); i++) {
+            boolean ws = Character.isWhitespace(s.charAt(i));
+            if (!ws && !in) {
+                count++;
+            }
+            in = !ws;
+        }
+        return count;
+    }
+
+    private static int promptTokens(ParsedRequest pr) {
+        int t = 0;
+        for (JsonNode m : pr.json().path("messages")) {
+            t += words(m.path("content").asText("")) + 3;
+        }
+        return t;
+    }
+
+    private static String model(ParsedRequest pr) {
+        String m = pr.model();
+        return m == null ? "mock-model" : m;
+    }
+
+    private byte[] chatBody(ParsedRequest pr) {
+        List<String> texts = texts(pr);
+        int prompt = promptTokens(pr);
+        int completion = 0;
+        for (String t : texts) {
+            completion += words(t);
+        }
+        int completionTokens = completion;
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("id", "chatcmpl-mock-" + pr.number());
+            g.writeStringField("object", "chat.completion");
+            g.writeNumberField("created", 1_700_000_000L);
+            g.writeStringField("model", model(pr));
+            g.writeArrayFieldStart("choices");
+            for (int i = 0; i < texts.size(); i++) {
+                g.writeStartObject();
+                g.writeNumberField("index", i);
+                g.writeObjectFieldStart("message");
+                g.writeStringField("role", "assistant");
+                g.writeStringField("content", texts.get(i));
+                g.writeNullField("refusal");
+                g.writeEndObject();
+                g.writeNullField("logprobs");
+                g.writeStringField("finish_reason", "stop");
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            writeUsage(g, prompt, completionTokens);
+            g.writeEndObject();
+        });
+    }
+
+    private static void writeUsage(JsonGenerator g, int prompt, int completion) throws IOException {
+        g.writeObjectFieldStart("usage");
+        g.writeNumberField("prompt_tokens", prompt);
+        g.writeNumberField("completion_tokens", completion);
+        g.writeNumberField("total_tokens", prompt + completion);
+        g.writeEndObject();
+    }
+
+    /** Splits a reply into word-sized deltas, spaces kept with the word that follows them. */
+    static List<String> deltas(String text) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 1; i < text.length(); i++) {
+            if (Character.isWhitespace(text.charAt(i)) && !Character.isWhitespace(text.charAt(i - 1))) {
+                out.add(text.substring(start, i));
+                start = i;
+            }
+        }
+        if (start < text.length()) {
+            out.add(text.substring(start));
+        }
+        return out;
+    }
+
+    private List<byte[]> sseEvents(ParsedRequest pr, Fault.Kind kind) {
+        List<String> texts = texts(pr);
+        String id = "chatcmpl-mock-" + pr.number();
+        String model = model(pr);
+        List<byte[]> events = new ArrayList<>();
+        int completion = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            int index = i;
+            events.add(event(chunk(id, model, index, "assistant", "", null)));
+            if (kind == Fault.Kind.MALFORMED_JSON && i == 0) {
+                events.add("data: {\"choices\": [ not json\n\n".getBytes(StandardCharsets.UTF_8));
+            }
+            for (String d : deltas(texts.get(i))) {
+                events.add(event(chunk(id, model, index, null, d, null)));
+                if (kind == Fault.Kind.STREAM_ERROR && events.size() == 2) {
+                    events.add(event(write(g -> {
+                        g.writeStartObject();
+                        g.writeObjectFieldStart("error");
+                        g.writeStringField("message", "stream failed");
+                        g.writeStringField("type", "server_error");
+                        g.writeEndObject();
+                        g.writeEndObject();
+                    })));
+                }
+            }
+            events.add(event(chunk(id, model, index, null, null, "stop")));
+            completion += words(texts.get(i));
+        }
+        if (kind == Fault.Kind.STREAM_ERROR && events.size() < 3) {
+            events.add(1, event(write(g -> {
+                g.writeStartObject();
+                g.writeObjectFieldStart("error");
+                g.writeStringField("message", "stream failed");
+                g.writeStringField("type", "server_error");
+                g.writeEndObject();
+                g.writeEndObject();
+            })));
+        }
+        if (pr.json().path("stream_options").path("include_usage").asBoolean(false)) {
+            int prompt = promptTokens(pr);
+            int completionTokens = completion;
+            events.add(event(write(g -> {
+                g.writeStartObject();
+                g.writeStringField("id", id);
+                g.writeStringField("object", "chat.completion.chunk");
+                g.writeNumberField("created", 1_700_000_000L);
+                g.writeStringField("model", model);
+                g.writeArrayFieldStart("choices");
+                g.writeEndArray();
+                writeUsage(g, prompt, completionTokens);
+                g.writeEndObject();
+            })));
+        }
+        events.add(DONE);
+        return events;
+    }
+
+    private static byte[] chunk(String id, String model, int index, String role, String content, String finish) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("id", id);
+            g.writeStringField("object", "chat.completion.chunk");
+            g.writeNumberField("created", 1_700_000_000L);
+            g.writeStringField("model", model);
+            g.writeArrayFieldStart("choices");
+            g.writeStartObject();
+            g.writeNumberField("index", index);
+            g.writeObjectFieldStart("delta");
+            if (role != null) {
+                g.writeStringField("role", role);
+            }
+            if (content != null) {
+                g.writeStringField("content", content);
+            }
+            g.writeEndObject();
+            g.writeNullField("logprobs");
+            if (finish != null) {
+                g.writeStringField("finish_reason", finish);
+            } else {
+                g.writeNullField("finish_reason");
+            }
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeNullField("usage");
+            g.writeEndObject();
+        });
+    }
+
+    private static byte[] event(byte[] json) {
+        byte[] out = new byte[json.length + 8];
+        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 6);
+        System.arraycopy(json, 0, out, 6, json.length);
+        out[out.length - 2] = '\n';
+        out[out.length - 1] = '\n';
+        return out;
+    }
+
+    /**
+     * The deterministic unit vector the server answers for a text: the same text always gives the same vector.
+     *
+     * @param text       the input
+     * @param dimensions the vector length
+     * @return the vector
+     */
+    public static float[] embeddingOf(String text, int dimensions) {
+        SplittableRandom random = new SplittableRandom(text.hashCode() * 0x9E3779B97F4A7C15L + text.length());
+        float[] v = new float[dimensions];
+        double norm = 0;
+        for (int i = 0; i < dimensions; i++) {
+            v[i] = (float) (random.nextDouble() * 2 - 1);
+            norm += v[i] * v[i];
+        }
+        float scale = (float) (1 / Math.sqrt(norm == 0 ? 1 : norm));
+        for (int i = 0; i < dimensions; i++) {
+            v[i] *= scale;
+        }
+        return v;
+    }
+
+    private byte[] embeddingsBody(ParsedRequest pr) {
+        JsonNode input = pr.json().get("input");
+        if (input == null || !(input.isTextual() || input.isArray())) {
+            throw new BadRequest("'input' must be a string or an array of strings");
+        }
+        List<String> inputs = pr.inputs();
+        boolean base64 = "base64".equals(pr.json().path("encoding_format").asText("float"));
+        int dims = pr.json().path("dimensions").asInt(dimensions);
+        int tokens = 0;
+        for (String s : inputs) {
+            tokens += words(s);
+        }
+        int promptTokens = tokens;
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (int i = 0; i < inputs.size(); i++) {
+                float[] v = embeddingOf(inputs.get(i), dims);
+                g.writeStartObject();
+                g.writeStringField("object", "embedding");
+                g.writeNumberField("index", i);
+                g.writeFieldName("embedding");
+                if (base64) {
+                    ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    bb.asFloatBuffer().put(v);
+                    g.writeString(Base64.getEncoder().encodeToString(bb.array()));
+                } else {
+                    g.writeStartArray();
+                    for (float f : v) {
+                        g.writeNumber(f);
+                    }
+                    g.writeEndArray();
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeStringField("model", pr.model() == null ? "mock-embedding" : pr.model());
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("prompt_tokens", promptTokens);
+            g.writeNumberField("total_tokens", promptTokens);
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    private interface JsonWriter {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static byte[] write(JsonWriter w) {
+        try (ByteArrayBuilder out = new ByteArrayBuilder(256)) {
+            try (JsonGenerator g = FACTORY.createGenerator(out)) {
+                w.write(g);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<byte[]> split(byte[] b, int parts) {
+        List<byte[]> out = new ArrayList<>(parts);
+        int size = Math.max(1, (b.length + parts - 1) / parts);
+        for (int i = 0; i < b.length; i += size) {
+            out.add(java.util.Arrays.copyOfRange(b, i, Math.min(b.length, i + size)));
+        }
+        return out;
+    }
+
+    private static byte[] concat(List<byte[]> pieces) {
+        int n = 0;
+        for (byte[] p : pieces) {
+            n += p.length;
+        }
+        byte[] out = new byte[n];
+        int pos = 0;
+        for (byte[] p : pieces) {
+            System.arraycopy(p, 0, out, pos, p.length);
+            pos += p.length;
+        }
+        return out;
+    }
+
+    private static void requireNonNull(Object o, String what) {
+        if (o == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+    }
+
+    @Override
+    public String toString() {
+        DisposableServer s = server;
+        return "MockLmServer[" + (s == null ? "not started" : baseUrl()) + ", requests=" + received.get() + "]";
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * The DSPEx test kit, for users' tests and the library's own: {@link io.dspex.test.ScriptedLm} (an in-memory,
+ * scripted {@link io.dspex.lm.LanguageModel}), {@link io.dspex.test.MockLmServer} (an OpenAI-compatible HTTP
+ * server on 127.0.0.1 with fault injection, see {@link io.dspex.test.Fault}) and
+ * {@link io.dspex.test.LanguageModelContract} (the JUnit 5 suite every HTTP {@code LanguageModel} must pass).
+ *
+ * <pre>{@code
+ * ScriptedLm lm = ScriptedLm.replying("[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]");
+ * try (MockLmServer server = MockLmServer.create().reply("Paris").start()) {
+ *     LanguageModel http = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).model("m").build();
+ * }
+ * }</pre>
+ */
+package io.dspex.test;

@@ -1,0 +1,172 @@
+package io.dspex;
+
+import io.dspex.adapter.Adapter;
+import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmCache;
+import io.dspex.predict.CallConfig;
+import io.dspex.predict.RetryPolicy;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
+
+/**
+ * Defaults that programs read when they run: the LM, the adapter, the retry policy, the cache and call
+ * parameters (DSPy's
+ * {@code dspy.settings} and {@code dspy.context}).
+ *
+ * <p>Three layers, highest first: settings in the subscriber's Reactor {@link Context} (per run, set with
+ * {@link #asContext()}), the program's own configuration ({@code predict.withLm(..)}), and the global defaults
+ * ({@link #configure}). Concurrent runs with different Context settings never see each other's: there are no
+ * thread-locals.
+ *
+ * <pre>{@code
+ * Settings.configure(Settings.empty().withLm(gpt));                     // global default
+ * qa.forward(inputs).contextWrite(Settings.empty().withLm(llama).asContext()); // this run only
+ * }</pre>
+ *
+ * <p>Immutable; an unset value ({@code null}) falls through to the next layer.
+ */
+public final class Settings {
+
+    private static final Settings EMPTY = new Settings(null, null, null, null, CallConfig.empty());
+    private static volatile Settings global = EMPTY;
+
+    private final LanguageModel lm;
+    private final Adapter adapter;
+    private final RetryPolicy retry;
+    private final LmCache cache;
+    private final CallConfig config;
+
+    private Settings(LanguageModel lm, Adapter adapter, RetryPolicy retry, LmCache cache, CallConfig config) {
+        this.lm = lm;
+        this.adapter = adapter;
+        this.retry = retry;
+        this.cache = cache;
+        this.config = config;
+    }
+
+    /** @return settings with nothing set */
+    public static Settings empty() {
+        return EMPTY;
+    }
+
+    /** @return the current global defaults */
+    public static Settings global() {
+        return global;
+    }
+
+    /**
+     * Replaces the global defaults (DSPy's {@code dspy.configure}).
+     *
+     * @param settings the new defaults
+     * @throws IllegalArgumentException when null
+     */
+    public static void configure(Settings settings) {
+        if (settings == null) {
+            throw new IllegalArgumentException("settings must not be null; use Settings.empty() to clear them");
+        }
+        global = settings;
+    }
+
+    /**
+     * Edits the global defaults atomically with respect to other {@code configure} calls.
+     *
+     * @param edit turns the current defaults into the new ones
+     */
+    public static synchronized void configure(UnaryOperator<Settings> edit) {
+        configure(edit.apply(global));
+    }
+
+    /** @param lm the language model (null to unset) @return a copy with it */
+    public Settings withLm(LanguageModel lm) {
+        return new Settings(lm, adapter, retry, cache, config);
+    }
+
+    /** @param adapter the adapter (null to unset) @return a copy with it */
+    public Settings withAdapter(Adapter adapter) {
+        return new Settings(lm, adapter, retry, cache, config);
+    }
+
+    /** @param retry the retry policy (null to unset) @return a copy with it */
+    public Settings withRetry(RetryPolicy retry) {
+        return new Settings(lm, adapter, retry, cache, config);
+    }
+
+    /** @param cache the LM call cache (null to unset: calls are not cached) @return a copy with it */
+    public Settings withCache(LmCache cache) {
+        return new Settings(lm, adapter, retry, cache, config);
+    }
+
+    /**
+     * @param config call parameters layered over each predictor's own (e.g. a temperature and rollout id for one
+     *               optimizer round); null for none
+     * @return a copy with it
+     */
+    public Settings withConfig(CallConfig config) {
+        return new Settings(lm, adapter, retry, cache, config == null ? CallConfig.empty() : config);
+    }
+
+    /** @return the call parameters layered over predictors' own (never null) */
+    public CallConfig config() {
+        return config;
+    }
+
+    /** @return the language model, or null when unset */
+    public LanguageModel lm() {
+        return lm;
+    }
+
+    /** @return the adapter, or null when unset */
+    public Adapter adapter() {
+        return adapter;
+    }
+
+    /** @return the retry policy, or null when unset */
+    public RetryPolicy retry() {
+        return retry;
+    }
+
+    /** @return the cache, or null when unset */
+    public LmCache cache() {
+        return cache;
+    }
+
+    /**
+     * @param top settings that win where they are set
+     * @return these settings with {@code top}'s set values on top
+     */
+    public Settings overriddenBy(Settings top) {
+        if (top == null || top == EMPTY) {
+            return this;
+        }
+        return new Settings(top.lm != null ? top.lm : lm, top.adapter != null ? top.adapter : adapter,
+                top.retry != null ? top.retry : retry, top.cache != null ? top.cache : cache,
+                config.overriddenBy(top.config));
+    }
+
+    /**
+     * These settings as a Context edit for one run, layered over any settings already in the Context:
+     * {@code mono.contextWrite(settings.asContext())}.
+     *
+     * @return the Context edit
+     */
+    public Function<Context, Context> asContext() {
+        return ctx -> ctx.put(Settings.class, fromContext(ctx).overriddenBy(this));
+    }
+
+    /**
+     * @param context a subscriber's context
+     * @return the settings it carries ({@link #empty()} when none)
+     */
+    public static Settings fromContext(ContextView context) {
+        return context.getOrDefault(Settings.class, EMPTY);
+    }
+
+    @Override
+    public String toString() {
+        return "Settings[lm=" + (lm == null ? null : lm.id()) + ", adapter="
+                + (adapter == null ? null : adapter.getClass().getSimpleName()) + ", retry=" + retry
+                + ", cache=" + (cache != null) + ", config=" + config + "]";
+    }
+}

@@ -1,0 +1,93 @@
+package io.dspex.predict;
+
+import io.dspex.Example;
+import io.dspex.Field;
+import io.dspex.Module;
+import io.dspex.Prediction;
+import io.dspex.Signature;
+import io.dspex.lm.LanguageModel;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reasons step by step before answering (DSPy's {@code dspy.ChainOfThought}): a {@link Predict} over the
+ * signature with a {@code reasoning} output field prepended to the outputs, exactly as DSPy does it — prefix
+ * {@code "Reasoning: Let's think step by step in order to"}, no description, and the instructions unchanged.
+ * The reasoning is on the prediction as {@code get("reasoning")}.
+ *
+ * <pre>{@code
+ * ChainOfThought cot = ChainOfThought.of("question -> answer").withLm(lm);
+ * cot.forward(Map.of("question", "What is 17 * 3?"))
+ *    .subscribe(p -> System.out.println(p.get("reasoning") + " => " + p.get("answer")));
+ * }</pre>
+ *
+ * <p>Its one predictor is named {@code "predict"}, as in DSPy, so saved programs and optimizers see the same
+ * paths ({@code "generate_answer.predict"} inside a module that registers it as {@code generate_answer}).
+ */
+public final class ChainOfThought extends Module {
+
+    /** The prefix DSPy gives the reasoning field. */
+    public static final String REASONING_PREFIX = "Reasoning: Let's think step by step in order to";
+
+    private ChainOfThought(Predict predict) {
+        register("predict", predict);
+    }
+
+    /**
+     * @param signature DSPy's string syntax, e.g. {@code "question -> answer"}
+     * @return the chain of thought
+     * @throws io.dspex.SignatureException when the spec is malformed
+     */
+    public static ChainOfThought of(String signature) {
+        return of(Signature.parse(signature));
+    }
+
+    /**
+     * @param signature the signature to extend with {@code reasoning}
+     * @return the chain of thought
+     * @throws IllegalArgumentException when null or when it already has a {@code reasoning} field
+     */
+    public static ChainOfThought of(Signature signature) {
+        if (signature == null) {
+            throw new IllegalArgumentException("signature must not be null");
+        }
+        if (signature.field("reasoning").isPresent()) {
+            throw new IllegalArgumentException("signature already has a field named 'reasoning': " + signature.spec());
+        }
+        return new ChainOfThought(Predict.of(signature.prepend(
+                Field.output("reasoning", "str").withPrefix(REASONING_PREFIX))));
+    }
+
+    /** @return the inner predictor (signature with {@code reasoning}) */
+    public Predict predict() {
+        return (Predict) child("predict");
+    }
+
+    private ChainOfThought with(Predict p) {
+        return new ChainOfThought(p);
+    }
+
+    /** @param lm the LM to call @return a copy using it */
+    public ChainOfThought withLm(LanguageModel lm) {
+        return with(predict().withLm(lm));
+    }
+
+    /** @param retry the retry policy @return a copy using it */
+    public ChainOfThought withRetry(RetryPolicy retry) {
+        return with(predict().withRetry(retry));
+    }
+
+    /** @param config the call configuration @return a copy using it */
+    public ChainOfThought withConfig(CallConfig config) {
+        return with(predict().withConfig(config));
+    }
+
+    /** @param demos the inner predictor's demos @return a copy using them */
+    public ChainOfThought withDemos(java.util.List<Example> demos) {
+        return with(predict().withDemos(demos));
+    }
+
+    @Override
+    public Mono<Prediction> forward(Example inputs) {
+        return predict().forward(inputs);
+    }
+}

@@ -1,0 +1,393 @@
+package io.dspex.predict;
+
+import io.dspex.Example;
+import io.dspex.Field;
+import io.dspex.Prediction;
+import io.dspex.Predictor;
+import io.dspex.Settings;
+import io.dspex.Signature;
+import io.dspex.StreamEvent;
+import io.dspex.Streaming;
+import io.dspex.Trace;
+import io.dspex.adapter.Adapter;
+import io.dspex.adapter.AdapterParseException;
+import io.dspex.adapter.ChatAdapter;
+import io.dspex.adapter.JsonAdapter;
+import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmCache;
+import io.dspex.lm.LmChunk;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.Message;
+import io.dspex.lm.Usage;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
+
+/**
+ * The basic predictor (DSPy's {@code dspy.Predict}): formats a prompt from its {@link Signature}, demos and the
+ * inputs with an {@link Adapter}, calls the LM, and parses the reply into a {@link Prediction}.
+ *
+ * <pre>{@code
+ * Predict qa = Predict.of("question -> answer").withLm(lm);
+ * qa.forward(Map.of("question", "What is the capital of France?"))
+ *   .map(p -> p.get("answer"))
+ *   .subscribe(System.out::println);
+ * }</pre>
+ *
+ * <p><b>Failures</b> follow the seed's design: the LM client never retries; this predictor applies its
+ * {@link RetryPolicy} (per-attempt timeout, exponential backoff with jitter, {@code Retry-After} honoured, only
+ * retryable errors, an optional deadline). When the {@link ChatAdapter} cannot parse a reply, the call is made
+ * once more with the {@link JsonAdapter} (DSPy's fallback); if that fails too, the
+ * {@link AdapterParseException} is signalled.
+ *
+ * <p><b>Settings</b> come from three layers, highest first: the subscriber's Context ({@link Settings#asContext()}),
+ * this predictor's own ({@link #withLm}, {@link #withAdapter}, {@link #withRetry}, {@link #withConfig}), and
+ * {@link Settings#global()}; the adapter defaults to {@link ChatAdapter}, the retry policy to
+ * {@link RetryPolicy#defaults()}.
+ *
+ * <p><b>Inputs</b>: an example's marked input keys, or all its keys when none are marked. A missing input field
+ * (other than an {@code Optional} one) or a key that is neither an input nor an output field fails the call with
+ * an {@link IllegalArgumentException} naming it; output-field keys (labels) are ignored.
+ *
+ * <p>Immutable and thread-safe: every {@code with...} returns a changed copy, and one instance may serve any
+ * number of concurrent calls.
+ */
+public final class Predict implements Predictor {
+
+    private static final Adapter DEFAULT_ADAPTER = new ChatAdapter();
+    private static final Adapter JSON_ADAPTER = new JsonAdapter();
+
+    private final Signature signature;
+    private final List<Example> demos;
+    private final CallConfig config;
+    private final Adapter adapter;
+    private final LanguageModel lm;
+    private final RetryPolicy retry;
+
+    private Predict(Signature signature, List<Example> demos, CallConfig config, Adapter adapter, LanguageModel lm,
+                    RetryPolicy retry) {
+        this.signature = signature;
+        this.demos = demos;
+        this.config = config;
+        this.adapter = adapter;
+        this.lm = lm;
+        this.retry = retry;
+    }
+
+    /**
+     * @param signature DSPy's string syntax, e.g. {@code "question -> answer"}
+     * @return a predictor for it
+     * @throws io.dspex.SignatureException when the spec is malformed
+     */
+    public static Predict of(String signature) {
+        return of(Signature.parse(signature));
+    }
+
+    /**
+     * @param signature the signature
+     * @return a predictor for it
+     * @throws IllegalArgumentException when null
+     */
+    public static Predict of(Signature signature) {
+        if (signature == null) {
+            throw new IllegalArgumentException("signature must not be null");
+        }
+        return new Predict(signature, List.of(), CallConfig.empty(), null, null, null);
+    }
+
+    @Override
+    public Signature signature() {
+        return signature;
+    }
+
+    @Override
+    public List<Example> demos() {
+        return demos;
+    }
+
+    /** @return this predictor's own call configuration (Context settings may add to it per run) */
+    public CallConfig config() {
+        return config;
+    }
+
+    /** @return this predictor's own LM, or null when it uses the settings' */
+    public LanguageModel lm() {
+        return lm;
+    }
+
+    /** @return this predictor's own adapter, or null when it uses the settings' */
+    public Adapter adapter() {
+        return adapter;
+    }
+
+    /** @return this predictor's own retry policy, or null when it uses the settings' */
+    public RetryPolicy retry() {
+        return retry;
+    }
+
+    @Override
+    public Predict withSignature(Signature signature) {
+        if (signature == null) {
+            throw new IllegalArgumentException("signature must not be null");
+        }
+        return new Predict(signature, demos, config, adapter, lm, retry);
+    }
+
+    /**
+     * @param demos few-shot examples, placed before the input in order; a demo missing some fields is rendered
+     *              as DSPy renders incomplete demos
+     * @return a copy with them
+     * @throws IllegalArgumentException when the list or a demo is null
+     */
+    @Override
+    public Predict withDemos(List<Example> demos) {
+        if (demos == null) {
+            throw new IllegalArgumentException("demos must not be null");
+        }
+        for (int i = 0; i < demos.size(); i++) {
+            if (demos.get(i) == null) {
+                throw new IllegalArgumentException("demo " + i + " is null");
+            }
+        }
+        return new Predict(signature, List.copyOf(demos), config, adapter, lm, retry);
+    }
+
+    @Override
+    public Predict reset() {
+        return withDemos(List.of());
+    }
+
+    /** @param lm the LM to call (null: use the settings') @return a copy with it */
+    public Predict withLm(LanguageModel lm) {
+        return new Predict(signature, demos, config, adapter, lm, retry);
+    }
+
+    /** @param adapter the adapter (null: use the settings', else {@link ChatAdapter}) @return a copy with it */
+    public Predict withAdapter(Adapter adapter) {
+        return new Predict(signature, demos, config, adapter, lm, retry);
+    }
+
+    /** @param retry the retry policy (null: use the settings', else the defaults) @return a copy with it */
+    public Predict withRetry(RetryPolicy retry) {
+        return new Predict(signature, demos, config, adapter, lm, retry);
+    }
+
+    /** @param config the call configuration (null: none) @return a copy with it */
+    public Predict withConfig(CallConfig config) {
+        return new Predict(signature, demos, config == null ? CallConfig.empty() : config, adapter, lm, retry);
+    }
+
+    @Override
+    public Mono<Prediction> forward(Example example) {
+        if (example == null) {
+            return Mono.error(new IllegalArgumentException("inputs must not be null"));
+        }
+        return Mono.deferContextual(ctx -> {
+            Map<String, Object> inputs = inputsOf(example);
+            Run run = resolve(ctx);
+            Mono<Prediction> result = Streaming.sink(ctx)
+                    .map(sink -> streamed(run, inputs, sink))
+                    .orElseGet(() -> called(run, inputs));
+            return result.doOnNext(p -> Trace.current(ctx)
+                    .ifPresent(t -> t.record(new Trace.Entry(this, inputs, p))));
+        }).checkpoint("Predict(" + signature.spec() + ")", true);
+    }
+
+    /** The settings of one run, resolved from Context, this predictor and the global defaults. */
+    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, LmCache cache, CallConfig config) {
+    }
+
+    private Run resolve(ContextView ctx) {
+        Settings global = Settings.global();
+        Settings local = Settings.fromContext(ctx);
+        LanguageModel l = first(local.lm(), lm, global.lm());
+        if (l == null) {
+            throw new IllegalStateException("no language model configured for Predict(" + signature.spec()
+                    + "): call withLm(..), Settings.configure(Settings.empty().withLm(..)) or put one in the "
+                    + "Context with Settings.asContext()");
+        }
+        Adapter a = first(local.adapter(), adapter, global.adapter());
+        RetryPolicy r = first(local.retry(), retry, global.retry());
+        LmCache c = local.cache() != null ? local.cache() : global.cache();
+        CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
+        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, c, cfg);
+    }
+
+    private static <T> T first(T a, T b, T c) {
+        return a != null ? a : b != null ? b : c;
+    }
+
+    Map<String, Object> inputsOf(Example example) {
+        Map<String, Object> given = example.inputKeys().isEmpty() ? example.toMap() : example.inputs().toMap();
+        Map<String, Object> inputs = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (Field f : signature.inputFields()) {
+            if (given.containsKey(f.name())) {
+                inputs.put(f.name(), given.get(f.name()));
+            } else if (f.type().isOptional()) {
+                inputs.put(f.name(), null);
+            } else {
+                missing.add(f.name());
+            }
+        }
+        Set<String> unknown = new LinkedHashSet<>(given.keySet());
+        unknown.removeAll(inputs.keySet());
+        unknown.removeAll(missing);
+        for (Field f : signature.outputFields()) {
+            unknown.remove(f.name());
+        }
+        if (!missing.isEmpty() || !unknown.isEmpty()) {
+            StringBuilder sb = new StringBuilder("inputs do not match Predict(").append(signature.spec()).append("):");
+            if (!missing.isEmpty()) {
+                sb.append(" missing input field(s) ").append(missing);
+            }
+            if (!unknown.isEmpty()) {
+                sb.append(missing.isEmpty() ? "" : ";").append(" unknown field(s) ").append(unknown)
+                        .append(" (mark the inputs with Example.withInputs(..) to pass other keys along)");
+            }
+            sb.append("; the signature's inputs are ").append(names(signature.inputFields()));
+            throw new IllegalArgumentException(sb.toString());
+        }
+        return inputs;
+    }
+
+    private static List<String> names(List<Field> fields) {
+        List<String> n = new ArrayList<>(fields.size());
+        fields.forEach(f -> n.add(f.name()));
+        return n;
+    }
+
+    private LmRequest request(Run run, Adapter a, Map<String, Object> inputs) {
+        List<Message> messages = a.format(signature, demos, inputs);
+        LmRequest req = run.config().applyTo(LmRequest.of(messages));
+        Map<String, Object> rf = a.responseFormat(signature).orElse(null);
+        return rf == null ? req : req.withResponseFormat(rf);
+    }
+
+    private Mono<Prediction> called(Run run, Map<String, Object> inputs) {
+        Mono<Prediction> first = callWith(run, run.adapter(), inputs);
+        if (!(run.adapter() instanceof ChatAdapter)) {
+            return first;
+        }
+        return first.onErrorResume(ParseFailure.class, pf -> callWith(run, JSON_ADAPTER, inputs)
+                .map(p -> p.withUsage(p.usage().plus(pf.usage)))
+                .onErrorMap(ParseFailure.class, ParseFailure::getCause));
+    }
+
+    /** One adapter's attempt: format, call with retries, parse every choice. */
+    private Mono<Prediction> callWith(Run run, Adapter a, Map<String, Object> inputs) {
+        return Mono.defer(() -> {
+            LmRequest req = request(run, a, inputs);
+            LmCache cache = run.cache();
+            LanguageModel model = run.lm();
+            Mono<LmResponse> call = Mono.defer(() -> cache != null ? cache.call(model, req) : model.call(req));
+            return run.retry().apply(call).map(resp -> {
+                record(req, resp);
+                return parse(a, req, resp, a == run.adapter() && run.adapter() instanceof ChatAdapter, true);
+            });
+        });
+    }
+
+    private Prediction parse(Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack, boolean checkN) {
+        List<String> texts = resp.texts();
+        int n = req.n() == null ? 1 : req.n();
+        if (texts.isEmpty() || (checkN && texts.size() != n)) {
+            throw new PredictException("the LM returned " + texts.size() + " choice(s) for n=" + n + " in Predict("
+                    + signature.spec() + ")" + (texts.size() == 1 && n > 1
+                    ? "; the provider may not support n > 1" : ""));
+        }
+        List<Map<String, Object>> completions = new ArrayList<>(texts.size());
+        try {
+            for (String t : texts) {
+                completions.add(a.parse(signature, t));
+            }
+        } catch (AdapterParseException e) {
+            if (mayFallBack) {
+                throw new ParseFailure(e, resp.usage());
+            }
+            throw e;
+        }
+        return Prediction.fromCompletions(completions, resp.usage());
+    }
+
+    private static void record(LmRequest req, LmResponse resp) {
+        History.global().record(new History.Entry(Instant.now(), req.messages(), resp.texts(), resp.usage(),
+                resp.model()));
+    }
+
+    /** Streams the reply's field text into the sink, then parses the whole reply. */
+    private Mono<Prediction> streamed(Run run, Map<String, Object> inputs, FluxSink<StreamEvent> sink) {
+        return Mono.defer(() -> {
+            Adapter a = run.adapter();
+            LmRequest req = request(run, a, inputs);
+            Mono<LmResponse> attempt = Mono.defer(() -> {
+                AtomicBoolean emitted = new AtomicBoolean();
+                FieldStreamParser parser = new FieldStreamParser(signature);
+                StringBuilder text = new StringBuilder();
+                AtomicReference<Usage> usage = new AtomicReference<>(Usage.ZERO);
+                return run.lm().stream(req)
+                        .doOnNext(chunk -> {
+                            if (chunk.usage() != null) {
+                                usage.set(chunk.usage());
+                            }
+                            if (chunk.choiceIndex() != 0 || chunk.text() == null || chunk.text().isEmpty()) {
+                                return;
+                            }
+                            text.append(chunk.text());
+                            if (a instanceof ChatAdapter) {
+                                parser.feed(chunk.text(), (field, piece) -> {
+                                    emitted.set(true);
+                                    sink.next(new StreamEvent.Chunk(this, field, piece));
+                                });
+                            }
+                        })
+                        .onErrorMap(e -> emitted.get() ? new PredictException("the LM stream failed after "
+                                + "output was already streamed, so it is not retried: " + e.getMessage(), e) : e)
+                        .then(Mono.fromCallable(() -> LmResponse.of(List.of(text.toString()), usage.get())));
+            });
+            return run.retry().apply(attempt).map(resp -> {
+                record(req, resp);
+                return parse(a, req, resp, false, false);
+            });
+        });
+    }
+
+    /** A parse failure of the ChatAdapter that will fall back to JSON; carries the usage already spent. */
+    private static final class ParseFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Usage usage;
+
+        ParseFailure(AdapterParseException cause, Usage usage) {
+            super(cause.getMessage(), cause, false, false);
+            this.usage = usage;
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Predict p && p.signature.equals(signature) && p.demos.equals(demos)
+                && p.config.equals(config) && Objects.equals(p.adapter, adapter) && Objects.equals(p.lm, lm)
+                && Objects.equals(p.retry, retry);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(signature, demos, config);
+    }
+
+    @Override
+    public String toString() {
+        return "Predict(" + signature.spec() + (demos.isEmpty() ? "" : ", demos=" + demos.size()) + ")";
+    }
+}

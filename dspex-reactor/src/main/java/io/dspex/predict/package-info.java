@@ -1,0 +1,13 @@
+/**
+ * Predictors: {@link io.dspex.predict.Predict}, {@link io.dspex.predict.ChainOfThought}, their
+ * {@link io.dspex.predict.CallConfig} and the program-layer {@link io.dspex.predict.RetryPolicy} — the seed's
+ * failure path, where a failed LM call arrives as an error signal and the program decides whether and when to
+ * try again.
+ *
+ * <pre>{@code
+ * Predict qa = Predict.of("question -> answer")
+ *     .withLm(lm)
+ *     .withRetry(RetryPolicy.defaults().withDeadline(Duration.ofSeconds(30)));
+ * }</pre>
+ */
+package io.dspex.predict;
