@@ -307,20 +307,36 @@ public final class PredictServer implements AutoCloseable {
      *
      * @param lm    the model
      * @param saved the saved program to load
-     * @param port  the port
+     * @param port  the port (0 for any free one)
      * @param out   where to print
      */
     public static void main(io.dspex.lm.LanguageModel lm, java.nio.file.Path saved, int port, PrintStream out) {
-        Program program = Tasks.program().withLm(lm);
-        PredictServer server = builder(program).port(port).build().start();
+        PredictServer server = serve(lm, saved, port, out);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "predict-server-shutdown"));
-        out.println("Serving on " + server.url() + " — try:");
+        server.onDispose().block();
+    }
+
+    /**
+     * What {@link #main} does before it waits: loads the program, starts the server with the defaults and prints
+     * how to call it.
+     *
+     * @param lm    the model
+     * @param saved the saved program to load
+     * @param port  the port (0 for any free one)
+     * @param out   where to print
+     * @return the started server; {@link #close()} it to stop
+     */
+    public static PredictServer serve(io.dspex.lm.LanguageModel lm, java.nio.file.Path saved, int port,
+            PrintStream out) {
+        Program program = Tasks.loadOrFresh(saved, lm, out);
+        PredictServer server = builder(program).port(port).build().start();
+        out.println("Serving on " + server.url() + " - try:");
         out.println("  curl -s " + server.url() + "/predict -H 'content-type: application/json' "
                 + "-d '{\"question\": \"What is 6 times 7?\"}'");
         out.println("  curl -sN " + server.url() + "/stream -H 'content-type: application/json' "
                 + "-d '{\"question\": \"What is 3 plus 4?\"}'");
         out.println("Stop with Ctrl-C (SIGTERM): requests in flight get up to 10 s to finish.");
-        server.onDispose().block();
+        return server;
     }
 
     /** Bad input: 400. */

@@ -24,7 +24,7 @@ import java.util.Locale;
 public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
-    public static final List<String> NAMES = List.of("quickstart", "server", "batch");
+    public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -91,6 +91,7 @@ public final class Samples {
         out.println(provider.banner());
         switch (name) {
             case "quickstart" -> Quickstart.run(provider.lm(), out);
+            case "optimize" -> Optimize.run(provider.lm(), arg(args, 0, OPTIMIZED_PROGRAM), out);
             case "server" -> PredictServer.main(provider.lm(), arg(args, 0, OPTIMIZED_PROGRAM),
                     Integer.parseInt(args.size() > 1 ? args.get(1) : "8080"), out);
             case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),

@@ -5,9 +5,11 @@ import io.dspex.Signature;
 import io.dspex.data.Datasets;
 import io.dspex.evaluate.Metric;
 import io.dspex.evaluate.Metrics;
+import io.dspex.lm.LanguageModel;
 import io.dspex.predict.ChainOfThought;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,27 @@ public final class Tasks {
     /** @return the program the samples optimize and serve: {@code ChainOfThought} over {@link #SIGNATURE} */
     public static ChainOfThought program() {
         return ChainOfThought.of(SIGNATURE);
+    }
+
+    /**
+     * The program saved by the {@code optimize} sample, or the unoptimized one when there is no such file; says
+     * which on {@code out}. Blocking file I/O.
+     *
+     * @param saved a file written by {@code program.save(..)}
+     * @param lm    the model the program calls
+     * @param out   where to say which program this is
+     * @return the program, calling {@code lm}
+     * @throws io.dspex.ProgramStateException when the file exists but does not hold this task's program
+     */
+    public static ChainOfThought loadOrFresh(Path saved, LanguageModel lm, PrintStream out) {
+        if (saved != null && Files.isRegularFile(saved)) {
+            ChainOfThought loaded = (ChainOfThought) program().load(saved);
+            out.println("Loaded the program saved at " + saved + " (" + loaded.predict().demos().size() + " demos).");
+            return loaded.withLm(lm);
+        }
+        out.println("No saved program at " + saved + ": serving the unoptimized program (run -Dsample=optimize "
+                + "first to save one).");
+        return program().withLm(lm);
     }
 
     /** @return exact match on {@code answer}, with DSPy's normalisation (case, punctuation, articles) */

@@ -125,17 +125,17 @@ class PredictServerTest {
         assertThat(third.retryAfter()).isEqualTo("1");
         assertThat(first.get(10, TimeUnit.SECONDS).json().get("answer").asText()).isEqualTo("2");
         assertThat(second.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-        assertThat(server.inFlight()).isZero();
+        awaitIdle(server);
         assertThat(post(server, "/predict", "{\"question\": \"What is 3 plus 3?\"}").status()).isEqualTo(200);
     }
 
     @Test
-    void aPredictionOverTheTimeoutGets504() {
+    void aPredictionOverTheTimeoutGets504() throws InterruptedException {
         PredictServer server = start(Duration.ofSeconds(3), b -> b.timeout(Duration.ofMillis(200)));
         Reply r = post(server, "/predict", "{\"question\": \"What is 1 plus 1?\"}");
         assertThat(r.status()).isEqualTo(504);
         assertThat(r.json().get("error").asText()).contains("timeout");
-        assertThat(server.inFlight()).isZero();
+        awaitIdle(server);
     }
 
     @Test
@@ -207,6 +207,34 @@ class PredictServerTest {
         assertThat(health).contains("\"status\":\"ok\"");
         Integer status = client.get().uri(server.url() + "/nope").response().map(res -> res.status().code()).block();
         assertThat(status).isEqualTo(404);
+    }
+
+    @Test
+    void theSampleEntryPointServesWhatItPrints() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Provider provider = Provider.simulated();
+        toClose.add(provider);
+        PredictServer server = PredictServer.serve(provider.lm(), java.nio.file.Path.of("no-such-program.json"), 0,
+                new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        toClose.add(server);
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains("serving the unoptimized program").contains("Serving on " + server.url());
+        // Run the curl command the sample prints, as a user would.
+        Assumptions.assumeTrue(curlAvailable(), "curl is not installed");
+        String command = printed.lines().filter(l -> l.strip().startsWith("curl -s ")).findFirst().orElseThrow().strip();
+        Process curl = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(MAPPER.readTree(out).get("answer").asText()).isEqualTo("42");
+    }
+
+    /** The server releases its slot once the response is written, which the client may see a moment earlier. */
+    private static void awaitIdle(PredictServer server) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.inFlight() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.inFlight()).isZero();
     }
 
     private static boolean curlAvailable() {
