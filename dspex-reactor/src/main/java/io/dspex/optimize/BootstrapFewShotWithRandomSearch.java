@@ -169,41 +169,59 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
         private Builder() {
         }
 
-        /** @param metric scores bootstraps (with their trace) and candidates (required) @return this builder */
+        /**
+         * @param metric scores bootstraps (with their trace) and candidates (required)
+         * @return this builder
+         */
         public Builder metric(Metric metric) {
             this.metric = metric;
             return this;
         }
 
-        /** @param threshold see {@link BootstrapFewShot.Builder#metricThreshold} @return this builder */
+        /**
+         * @param threshold see {@link BootstrapFewShot.Builder#metricThreshold}
+         * @return this builder
+         */
         public Builder metricThreshold(Double threshold) {
             BootstrapFewShot.builder().metricThreshold(threshold);
             this.metricThreshold = threshold;
             return this;
         }
 
-        /** @param n the most bootstrapped demos (and the top of the random sizes), at least 0 @return this */
+        /**
+         * @param n the most bootstrapped demos (and the top of the random sizes), at least 0
+         * @return this
+         */
         public Builder maxBootstrappedDemos(int n) {
             BootstrapFewShot.builder().maxBootstrappedDemos(n);
             this.maxBootstrappedDemos = n;
             return this;
         }
 
-        /** @param n the most demos per predictor, at least 0 @return this builder */
+        /**
+         * @param n the most demos per predictor, at least 0
+         * @return this builder
+         */
         public Builder maxLabeledDemos(int n) {
             BootstrapFewShot.builder().maxLabeledDemos(n);
             this.maxLabeledDemos = n;
             return this;
         }
 
-        /** @param n attempts per training example in each bootstrap, at least 1 @return this builder */
+        /**
+         * @param n attempts per training example in each bootstrap, at least 1
+         * @return this builder
+         */
         public Builder maxRounds(int n) {
             BootstrapFewShot.builder().maxRounds(n);
             this.maxRounds = n;
             return this;
         }
 
-        /** @param n shuffled bootstrap candidates after the three fixed ones, at least 0 @return this builder */
+        /**
+         * @param n shuffled bootstrap candidates after the three fixed ones, at least 0
+         * @return this builder
+         */
         public Builder numCandidatePrograms(int n) {
             if (n < 0) {
                 throw new IllegalArgumentException("numCandidatePrograms must be at least 0, got " + n);
@@ -212,33 +230,48 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
             return this;
         }
 
-        /** @param n the most runs in flight in each bootstrap and evaluation, at least 1 @return this builder */
+        /**
+         * @param n the most runs in flight in each bootstrap and evaluation, at least 1
+         * @return this builder
+         */
         public Builder concurrency(int n) {
             BootstrapFewShot.builder().concurrency(n);
             this.concurrency = n;
             return this;
         }
 
-        /** @param n errors that fail a bootstrap or an evaluation, at least 1 (default 10) @return this builder */
+        /**
+         * @param n errors that fail a bootstrap or an evaluation, at least 1 (default 10)
+         * @return this builder
+         */
         public Builder maxErrors(int n) {
             BootstrapFewShot.builder().maxErrors(n);
             this.maxErrors = n;
             return this;
         }
 
-        /** @param score stop once a candidate scores at least this (percent); null never stops early @return this */
+        /**
+         * @param score stop once a candidate scores at least this (percent); null never stops early
+         * @return this
+         */
         public Builder stopAtScore(Double score) {
             this.stopAtScore = score;
             return this;
         }
 
-        /** @param teacher see {@link BootstrapFewShot.Builder#teacher} @return this builder */
+        /**
+         * @param teacher see {@link BootstrapFewShot.Builder#teacher}
+         * @return this builder
+         */
         public Builder teacher(Program teacher) {
             this.teacher = teacher;
             return this;
         }
 
-        /** @param sample whether the labeled-only candidate samples (default) or takes the first k @return this */
+        /**
+         * @param sample whether the labeled-only candidate samples (default) or takes the first k
+         * @return this
+         */
         public Builder labeledSample(boolean sample) {
             this.labeledSample = sample;
             return this;

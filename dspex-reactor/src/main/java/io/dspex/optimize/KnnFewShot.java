@@ -100,7 +100,10 @@ public final class KnnFewShot {
         return new Compiled(student.reset(), student, perCall);
     }
 
-    /** @param inputs a call's inputs @return the k nearest training examples, nearest first */
+    /**
+     * @param inputs a call's inputs
+     * @return the k nearest training examples, nearest first
+     */
     Mono<List<Example>> nearest(Map<String, Object> inputs) {
         return trainVectors.zipWith(embed(List.of(render(inputs)), "the call's inputs").map(v -> v.get(0)))
                 .map(t -> {
