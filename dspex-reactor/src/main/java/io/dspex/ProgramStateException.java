@@ -22,7 +22,10 @@ public class ProgramStateException extends IllegalArgumentException {
         super(message);
     }
 
-    /** @param message what is wrong, and where @param cause the underlying failure */
+    /**
+     * @param message what is wrong, and where
+     * @param cause the underlying failure
+     */
     public ProgramStateException(String message, Throwable cause) {
         super(message, cause);
     }

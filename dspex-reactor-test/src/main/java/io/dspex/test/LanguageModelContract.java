@@ -97,7 +97,10 @@ public abstract class LanguageModelContract {
         return model;
     }
 
-    /** @param text a user message @return a request with it */
+    /**
+     * @param text a user message
+     * @return a request with it
+     */
     protected static LmRequest ask(String text) {
         return LmRequest.of(List.of(Message.system("You are terse."), Message.user(text)));
     }

@@ -52,7 +52,10 @@ public final class TypeModel {
 
     /** Bridges {@link io.dspex.FieldType} to its model; installed once by {@code FieldType}. */
     public interface Bridge {
-        /** @param t a field type @return its model */
+        /**
+         * @param t a field type
+         * @return its model
+         */
         TypeModel model(io.dspex.FieldType t);
     }
 
@@ -71,7 +74,10 @@ public final class TypeModel {
         bridge = b;
     }
 
-    /** @param t a field type @return its model */
+    /**
+     * @param t a field type
+     * @return its model
+     */
     public static TypeModel of(io.dspex.FieldType t) {
         return bridge.model(t);
     }

@@ -357,25 +357,37 @@ public final class BootstrapFewShot implements Teleprompter {
             return this;
         }
 
-        /** @param n the most bootstrapped demos per predictor, at least 0 (default 4) @return this builder */
+        /**
+         * @param n the most bootstrapped demos per predictor, at least 0 (default 4)
+         * @return this builder
+         */
         public Builder maxBootstrappedDemos(int n) {
             this.maxBootstrappedDemos = atLeast(n, 0, "maxBootstrappedDemos");
             return this;
         }
 
-        /** @param n the most demos per predictor in total, at least 0 (default 16) @return this builder */
+        /**
+         * @param n the most demos per predictor in total, at least 0 (default 16)
+         * @return this builder
+         */
         public Builder maxLabeledDemos(int n) {
             this.maxLabeledDemos = atLeast(n, 0, "maxLabeledDemos");
             return this;
         }
 
-        /** @param n the most attempts per training example, at least 1 (default 1) @return this builder */
+        /**
+         * @param n the most attempts per training example, at least 1 (default 1)
+         * @return this builder
+         */
         public Builder maxRounds(int n) {
             this.maxRounds = atLeast(n, 1, "maxRounds");
             return this;
         }
 
-        /** @param n the error count that fails the compilation, at least 1 (default 10) @return this builder */
+        /**
+         * @param n the error count that fails the compilation, at least 1 (default 10)
+         * @return this builder
+         */
         public Builder maxErrors(int n) {
             this.maxErrors = atLeast(n, 1, "maxErrors");
             return this;
@@ -392,13 +404,19 @@ public final class BootstrapFewShot implements Teleprompter {
             return this;
         }
 
-        /** @param n the most teacher runs in flight at once, at least 1 (default 8) @return this builder */
+        /**
+         * @param n the most teacher runs in flight at once, at least 1 (default 8)
+         * @return this builder
+         */
         public Builder concurrency(int n) {
             this.concurrency = atLeast(n, 1, "concurrency");
             return this;
         }
 
-        /** @param seed the seed of the shuffle and samples (default 0, DSPy's) @return this builder */
+        /**
+         * @param seed the seed of the shuffle and samples (default 0, DSPy's)
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
