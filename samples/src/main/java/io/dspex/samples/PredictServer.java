@@ -371,7 +371,10 @@ public final class PredictServer implements AutoCloseable {
             this.program = program;
         }
 
-        /** @param host the address to bind (default 127.0.0.1; 0.0.0.0 for all) @return this */
+        /**
+         * @param host the address to bind (default 127.0.0.1; 0.0.0.0 for all)
+         * @return this
+         */
         public Builder host(String host) {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("host must not be blank");
@@ -380,7 +383,10 @@ public final class PredictServer implements AutoCloseable {
             return this;
         }
 
-        /** @param port the port, 0 for any free one (default 8080) @return this */
+        /**
+         * @param port the port, 0 for any free one (default 8080)
+         * @return this
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be in 0..65535, got " + port);
@@ -389,7 +395,10 @@ public final class PredictServer implements AutoCloseable {
             return this;
         }
 
-        /** @param bytes the largest request body accepted; larger gets 413 (default 16 KiB) @return this */
+        /**
+         * @param bytes the largest request body accepted; larger gets 413 (default 16 KiB)
+         * @return this
+         */
         public Builder maxRequestBytes(int bytes) {
             if (bytes < 1) {
                 throw new IllegalArgumentException("maxRequestBytes must be >= 1, got " + bytes);
@@ -398,7 +407,10 @@ public final class PredictServer implements AutoCloseable {
             return this;
         }
 
-        /** @param n the most requests in flight; more get 429 (default 64) @return this */
+        /**
+         * @param n the most requests in flight; more get 429 (default 64)
+         * @return this
+         */
         public Builder maxConcurrency(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("maxConcurrency must be >= 1, got " + n);
@@ -407,7 +419,10 @@ public final class PredictServer implements AutoCloseable {
             return this;
         }
 
-        /** @param timeout the longest a prediction may take; longer gets 504 (default 30 s) @return this */
+        /**
+         * @param timeout the longest a prediction may take; longer gets 504 (default 30 s)
+         * @return this
+         */
         public Builder timeout(Duration timeout) {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be positive, got " + timeout);
@@ -416,7 +431,10 @@ public final class PredictServer implements AutoCloseable {
             return this;
         }
 
-        /** @param drain how long {@link #close()} lets requests in flight finish (default 10 s) @return this */
+        /**
+         * @param drain how long {@link #close()} lets requests in flight finish (default 10 s)
+         * @return this
+         */
         public Builder drainTimeout(Duration drain) {
             if (drain == null || drain.isNegative()) {
                 throw new IllegalArgumentException("drainTimeout must be >= 0, got " + drain);
