@@ -1,0 +1,249 @@
+package io.dspex.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dspex.Program;
+import io.dspex.test.MockLmServer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+class PredictServerTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    record Reply(int status, String retryAfter, String body) {
+        JsonNode json() {
+            try {
+                return MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + body, e);
+            }
+        }
+    }
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final ConnectionProvider pool = ConnectionProvider.newConnection();
+    private final HttpClient client = HttpClient.create(pool).responseTimeout(Duration.ofSeconds(10));
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+        pool.dispose();
+    }
+
+    private PredictServer start(Duration latency, java.util.function.UnaryOperator<PredictServer.Builder> config) {
+        MockLmServer lmServer = MockLmServer.create();
+        if (latency != null) {
+            lmServer.latency(latency);
+        }
+        Provider provider = Provider.simulated(lmServer);
+        toClose.add(provider);
+        Program program = Tasks.program().withLm(provider.lm());
+        PredictServer server = config.apply(PredictServer.builder(program).port(0)).build().start();
+        toClose.add(server);
+        return server;
+    }
+
+    private Mono<Reply> post(PredictServer server, String path, Flux<String> body) {
+        return client.post().uri(server.url() + path)
+                .send(ByteBufFlux.fromString(body))
+                .responseSingle((res, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                        .map(s -> new Reply(res.status().code(), res.responseHeaders().get(HttpHeaderNames.RETRY_AFTER), s)));
+    }
+
+    private Reply post(PredictServer server, String path, String body) {
+        return post(server, path, Flux.just(body)).block(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void predictAnswersJsonWithTheFieldsAndUsage() {
+        PredictServer server = start(null, b -> b);
+        Reply r = post(server, "/predict", "{\"question\": \"What is 6 times 7?\"}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("answer").asText()).isEqualTo("42");
+        assertThat(r.json().get("reasoning").asText()).isEqualTo("6 times 7 is 42.");
+        assertThat(r.json().get("usage").get("total_tokens").asInt()).isPositive();
+    }
+
+    @Test
+    void badInputGets400NamingTheProblem() {
+        PredictServer server = start(null, b -> b);
+        Reply notJson = post(server, "/predict", "{not json");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(notJson.json().get("error").asText()).contains("not valid JSON");
+        Reply wrongField = post(server, "/predict", "{\"query\": \"What is 1 plus 1?\"}");
+        assertThat(wrongField.status()).isEqualTo(400);
+        assertThat(wrongField.json().get("error").asText()).contains("question").contains("query");
+        Reply array = post(server, "/predict", "[1, 2]");
+        assertThat(array.status()).isEqualTo(400);
+    }
+
+    @Test
+    void aBodyOverTheLimitGets413WithOrWithoutContentLength() {
+        PredictServer server = start(null, b -> b.maxRequestBytes(1024));
+        String big = "{\"question\": \"" + "x".repeat(2000) + "\"}";
+        Reply declared = post(server, "/predict", big);
+        assertThat(declared.status()).isEqualTo(413);
+        assertThat(declared.json().get("error").asText()).contains("1024 bytes");
+        // Chunked: no Content-Length, so the limit is enforced while reading.
+        Reply chunked = post(server, "/predict", Flux.just(big.substring(0, 900), big.substring(900))).block();
+        assertThat(chunked.status()).isEqualTo(413);
+        // A body under the limit still works.
+        assertThat(post(server, "/predict", "{\"question\": \"What is 1 plus 1?\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void saturatedGets429WithRetryAfterWhileAdmittedRequestsFinish() throws Exception {
+        PredictServer server = start(Duration.ofMillis(800), b -> b.maxConcurrency(2));
+        var first = post(server, "/predict", Flux.just("{\"question\": \"What is 1 plus 1?\"}")).toFuture();
+        var second = post(server, "/predict", Flux.just("{\"question\": \"What is 2 plus 2?\"}")).toFuture();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.inFlight() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.inFlight()).isEqualTo(2);
+        Reply third = post(server, "/predict", "{\"question\": \"What is 3 plus 3?\"}");
+        assertThat(third.status()).isEqualTo(429);
+        assertThat(third.retryAfter()).isEqualTo("1");
+        assertThat(first.get(10, TimeUnit.SECONDS).json().get("answer").asText()).isEqualTo("2");
+        assertThat(second.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        awaitIdle(server);
+        assertThat(post(server, "/predict", "{\"question\": \"What is 3 plus 3?\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aPredictionOverTheTimeoutGets504() throws InterruptedException {
+        PredictServer server = start(Duration.ofSeconds(3), b -> b.timeout(Duration.ofMillis(200)));
+        Reply r = post(server, "/predict", "{\"question\": \"What is 1 plus 1?\"}");
+        assertThat(r.status()).isEqualTo(504);
+        assertThat(r.json().get("error").asText()).contains("timeout");
+        awaitIdle(server);
+    }
+
+    @Test
+    void streamSendsFieldChunksThenTheWholePredictionAsServerSentEventsToCurl() throws Exception {
+        Assumptions.assumeTrue(curlAvailable(), "curl is not installed");
+        PredictServer server = start(null, b -> b);
+        Process curl = new ProcessBuilder("curl", "-sS", "-N", "--max-time", "20", "-X", "POST",
+                server.url() + "/stream", "-H", "content-type: application/json",
+                "-d", "{\"question\": \"What is 12 times 3?\"}")
+                .redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).as(out).isZero();
+
+        StringBuilder reasoning = new StringBuilder();
+        StringBuilder answer = new StringBuilder();
+        JsonNode done = null;
+        String event = null;
+        for (String line : out.split("\n")) {
+            if (line.startsWith("event: ")) {
+                event = line.substring(7);
+            } else if (line.startsWith("data: ")) {
+                JsonNode data = MAPPER.readTree(line.substring(6));
+                if ("chunk".equals(event)) {
+                    assertThat(done).as("no chunk after done").isNull();
+                    (data.get("field").asText().equals("answer") ? answer : reasoning).append(data.get("text").asText());
+                } else if ("done".equals(event)) {
+                    done = data;
+                }
+            }
+        }
+        assertThat(out).contains("event: chunk").doesNotContain("event: error");
+        assertThat(reasoning.toString().strip()).isEqualTo("12 times 3 is 36.");
+        assertThat(answer.toString().strip()).isEqualTo("36");
+        assertThat(done).isNotNull();
+        assertThat(done.get("answer").asText()).isEqualTo("36");
+        assertThat(done.get("usage").get("completion_tokens").asInt()).isPositive();
+    }
+
+    @Test
+    void streamOverTheTimeoutEndsWithAnErrorEvent() {
+        PredictServer server = start(Duration.ofSeconds(3), b -> b.timeout(Duration.ofMillis(200)));
+        Reply r = post(server, "/stream", "{\"question\": \"What is 1 plus 1?\"}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).contains("event: error").contains("\"status\":504").doesNotContain("event: done");
+    }
+
+    @Test
+    void closeLetsARequestInFlightFinishThenRefusesConnections() throws Exception {
+        PredictServer server = start(Duration.ofMillis(500), b -> b.drainTimeout(Duration.ofSeconds(5)));
+        var inFlight = post(server, "/predict", Flux.just("{\"question\": \"What is 20 plus 22?\"}")).toFuture();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.inFlight() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        String url = server.url();
+        server.close();
+        Reply r = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("answer").asText()).isEqualTo("42");
+        assertThatThrownBy(() -> client.post().uri(url + "/predict").send(ByteBufFlux.fromString(Mono.just("{}")))
+                .response().block(Duration.ofSeconds(5))).isInstanceOf(Exception.class);
+    }
+
+    @Test
+    void healthAndUnknownPaths() {
+        PredictServer server = start(null, b -> b);
+        String health = client.get().uri(server.url() + "/health").responseContent().aggregate().asString().block();
+        assertThat(health).contains("\"status\":\"ok\"");
+        Integer status = client.get().uri(server.url() + "/nope").response().map(res -> res.status().code()).block();
+        assertThat(status).isEqualTo(404);
+    }
+
+    @Test
+    void theSampleEntryPointServesWhatItPrints() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Provider provider = Provider.simulated();
+        toClose.add(provider);
+        PredictServer server = PredictServer.serve(provider.lm(), java.nio.file.Path.of("no-such-program.json"), 0,
+                new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        toClose.add(server);
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains("serving the unoptimized program").contains("Serving on " + server.url());
+        // Run the curl command the sample prints, as a user would.
+        Assumptions.assumeTrue(curlAvailable(), "curl is not installed");
+        String command = printed.lines().filter(l -> l.strip().startsWith("curl -s ")).findFirst().orElseThrow().strip();
+        Process curl = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(MAPPER.readTree(out).get("answer").asText()).isEqualTo("42");
+    }
+
+    /** The server releases its slot once the response is written, which the client may see a moment earlier. */
+    private static void awaitIdle(PredictServer server) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.inFlight() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.inFlight()).isZero();
+    }
+
+    private static boolean curlAvailable() {
+        try {
+            Process p = new ProcessBuilder("curl", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+}
