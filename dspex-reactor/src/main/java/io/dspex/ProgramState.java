@@ -247,7 +247,8 @@ final class ProgramState {
         }
         if (root == null || !root.isObject()) {
             throw new ProgramStateException(source + " must hold a JSON object of predictor states, got "
-                    + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase()));
+                    + (root == null || root.isMissingNode() ? "nothing (the file is empty)"
+                    : root.getNodeType().toString().toLowerCase()));
         }
         Map<String, Predictor> predictors = program.namedPredictors();
         Set<String> inFile = new LinkedHashSet<>();
