@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Bad input, data-driven: every line of {@code bad-input-cases.jsonl} is one case — a malformed signature or
  * type, missing/extra/wrongly typed/huge inputs, an LM reply or HTTP body of a bad shape, a broken dataset file,
- * a bad LM configuration. Each must fail with the named typed exception whose message names the problem, within
+ * a malformed saved program, a bad LM configuration. Each must fail with the named typed exception whose message names the problem, within
  * a timeout, and with no {@code NullPointerException}, {@code ClassCastException} or
  * {@code IndexOutOfBoundsException} anywhere in its cause chain. Messages stay bounded even for 10 MB inputs.
  */
@@ -225,6 +225,11 @@ class BadInputTest {
                     demos.add(null);
                 }
                 adapter(c).format(Signature.parse(c.get("signature").asText()), demos, inputs(c.get("inputs")));
+            }
+            case "load" -> {
+                Path file = dir.resolve(c.get("id").asText() + ".json");
+                Files.writeString(file, c.get("content").asText());
+                Predict.of(c.get("signature").asText()).load(file);
             }
             case "lm" -> OpenAiCompatibleLm.builder().baseUrl(c.get("baseUrl").asText()).model("m").build().close();
             default -> throw new AssertionError("unknown case kind " + c.get("kind"));

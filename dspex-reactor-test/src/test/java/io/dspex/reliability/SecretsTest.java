@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * A full pipeline (predict, retry, stream, batch, evaluate, cache on disk, history, embeddings, failures whose
+ * A full pipeline (predict, retry, stream, batch, evaluate, save, cache on disk, history, embeddings, failures whose
  * error bodies echo the key) runs with a marker API key while every logger, Netty's and Reactor's included, logs
  * at DEBUG into a capturing appender. Every log line, exception (with causes, suppressed and stack traces),
  * {@code toString()} of the objects involved, exported result and file on disk is scanned: the key never appears.
@@ -186,6 +186,10 @@ class SecretsTest {
             objects.add(lm.embed(List.of("hello")).map(List::size).block(Duration.ofSeconds(10)));
             objects.add(History.global().inspect(20));
             objects.add(lm.poolStats());
+            // save a program that holds the LM and demos; the file must not hold the key
+            Predict withLm = qa.withLm(lm).withDemos(List.of(Example.of(Map.of("question", "q-1", "answer", "A-1"))));
+            withLm.save(dir.resolve("program.json"));
+            objects.add(withLm.load(dir.resolve("program.json")));
             objects.add(lm.id());
 
             // The key was really in play: every request carried it.
