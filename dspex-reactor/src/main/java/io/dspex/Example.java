@@ -152,7 +152,10 @@ public final class Example {
         return data.containsKey(key) ? data.get(key) : fallback;
     }
 
-    /** @param key a key @return whether this example holds it */
+    /**
+     * @param key a key
+     * @return whether this example holds it
+     */
     public boolean has(String key) {
         return data.containsKey(key);
     }

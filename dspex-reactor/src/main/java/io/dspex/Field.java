@@ -49,62 +49,112 @@ public final class Field {
         }
     }
 
-    /** @param name the field name @return a {@code str} input field */
+    /**
+     * @param name the field name
+     * @return a {@code str} input field
+     */
     public static Field input(String name) {
         return create(name, true, FieldType.STR, "");
     }
 
-    /** @param name field name @param type DSPy type string @return an input field */
+    /**
+     * @param name field name
+     * @param type DSPy type string
+     * @return an input field
+     */
     public static Field input(String name, String type) {
         return create(name, true, FieldType.parse(type), "");
     }
 
-    /** @param name field name @param type Java type @return an input field */
+    /**
+     * @param name field name
+     * @param type Java type
+     * @return an input field
+     */
     public static Field input(String name, Type type) {
         return create(name, true, FieldType.of(type), "");
     }
 
-    /** @param name field name @param type DSPy type string @param description its description @return an input */
+    /**
+     * @param name field name
+     * @param type DSPy type string
+     * @param description its description
+     * @return an input
+     */
     public static Field input(String name, String type, String description) {
         return create(name, true, FieldType.parse(type), description);
     }
 
-    /** @param name field name @param type Java type @param description its description @return an input field */
+    /**
+     * @param name field name
+     * @param type Java type
+     * @param description its description
+     * @return an input field
+     */
     public static Field input(String name, Type type, String description) {
         return create(name, true, FieldType.of(type), description);
     }
 
-    /** @param name field name @param type the field type @return an input field */
+    /**
+     * @param name field name
+     * @param type the field type
+     * @return an input field
+     */
     public static Field input(String name, FieldType type) {
         return create(name, true, type, "");
     }
 
-    /** @param name the field name @return a {@code str} output field */
+    /**
+     * @param name the field name
+     * @return a {@code str} output field
+     */
     public static Field output(String name) {
         return create(name, false, FieldType.STR, "");
     }
 
-    /** @param name field name @param type DSPy type string @return an output field */
+    /**
+     * @param name field name
+     * @param type DSPy type string
+     * @return an output field
+     */
     public static Field output(String name, String type) {
         return create(name, false, FieldType.parse(type), "");
     }
 
-    /** @param name field name @param type Java type @return an output field */
+    /**
+     * @param name field name
+     * @param type Java type
+     * @return an output field
+     */
     public static Field output(String name, Type type) {
         return create(name, false, FieldType.of(type), "");
     }
 
-    /** @param name field name @param type DSPy type string @param description its description @return an output */
+    /**
+     * @param name field name
+     * @param type DSPy type string
+     * @param description its description
+     * @return an output
+     */
     public static Field output(String name, String type, String description) {
         return create(name, false, FieldType.parse(type), description);
     }
 
-    /** @param name field name @param type Java type @param description its description @return an output field */
+    /**
+     * @param name field name
+     * @param type Java type
+     * @param description its description
+     * @return an output field
+     */
     public static Field output(String name, Type type, String description) {
         return create(name, false, FieldType.of(type), description);
     }
 
-    /** @param name field name @param type the field type @return an output field */
+    /**
+     * @param name field name
+     * @param type the field type
+     * @return an output field
+     */
     public static Field output(String name, FieldType type) {
         return create(name, false, type, "");
     }
@@ -137,12 +187,18 @@ public final class Field {
         return prefix;
     }
 
-    /** @param description the new description (null means none) @return a copy with it */
+    /**
+     * @param description the new description (null means none)
+     * @return a copy with it
+     */
     public Field withDescription(String description) {
         return new Field(name, input, type, description == null ? "" : description, prefix);
     }
 
-    /** @param prefix the new prefix @return a copy with it */
+    /**
+     * @param prefix the new prefix
+     * @return a copy with it
+     */
     public Field withPrefix(String prefix) {
         if (prefix == null) {
             throw new IllegalArgumentException("prefix of field '" + name + "' must not be null");
@@ -150,7 +206,10 @@ public final class Field {
         return new Field(name, input, type, description, prefix);
     }
 
-    /** @param type the new type @return a copy with it */
+    /**
+     * @param type the new type
+     * @return a copy with it
+     */
     public Field withType(FieldType type) {
         if (type == null) {
             throw new IllegalArgumentException("type of field '" + name + "' must not be null");
@@ -158,12 +217,18 @@ public final class Field {
         return new Field(name, input, type, description, prefix);
     }
 
-    /** @param type the new type as a DSPy type string @return a copy with it */
+    /**
+     * @param type the new type as a DSPy type string
+     * @return a copy with it
+     */
     public Field withType(String type) {
         return withType(FieldType.parse(type));
     }
 
-    /** @param type the new type as a Java type @return a copy with it */
+    /**
+     * @param type the new type as a Java type
+     * @return a copy with it
+     */
     public Field withType(Type type) {
         return withType(FieldType.of(type));
     }

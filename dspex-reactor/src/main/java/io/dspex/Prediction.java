@@ -113,7 +113,10 @@ public final class Prediction {
         return type.cast(v);
     }
 
-    /** @param field a name @return whether the prediction has that field */
+    /**
+     * @param field a name
+     * @return whether the prediction has that field
+     */
     public boolean has(String field) {
         return fields.containsKey(field);
     }
@@ -148,7 +151,10 @@ public final class Prediction {
         return usage;
     }
 
-    /** @param usage the usage to carry @return a copy with that usage */
+    /**
+     * @param usage the usage to carry
+     * @return a copy with that usage
+     */
     public Prediction withUsage(Usage usage) {
         return new Prediction(fields, completions, usage == null ? Usage.ZERO : usage);
     }

@@ -1,6 +1,7 @@
 package io.dspex;
 
 import java.util.LinkedHashMap;
+import java.nio.file.Path;
 import java.util.Map;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -132,5 +133,45 @@ public interface Program {
         Map<String, Predictor> r = new LinkedHashMap<>();
         namedPredictors().forEach((k, v) -> r.put(k, v.reset()));
         return withNamedPredictors(r);
+    }
+
+    /**
+     * Writes this program's learnable state in DSPy's JSON format ({@code module.save("program.json")}): per
+     * named predictor its demos, instructions and field prefixes and descriptions; DSPy can load the file, and
+     * {@link #load(Path)} reads DSPy's. Language models and their keys are never written ({@code "lm": null}).
+     *
+     * <p>Blocking file I/O: call it at the edge of the application, never on a Reactor non-blocking thread
+     * (wrap it in {@code Mono.fromRunnable(..).subscribeOn(Schedulers.boundedElastic())} inside a pipeline).
+     *
+     * <pre>{@code
+     * compiled.save(Path.of("qa.json"));
+     * }</pre>
+     *
+     * @param path the file to write (replaced when present)
+     * @throws ProgramStateException    when a demo value cannot be written as JSON
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    default void save(Path path) {
+        ProgramState.save(this, path);
+    }
+
+    /**
+     * Reads a state written by {@link #save(Path)} or by DSPy's {@code module.save("x.json")} and returns a copy of
+     * this program with the saved demos, instructions and field prefixes and descriptions applied; this program
+     * is unchanged. The file must hold exactly this program's predictors, each with as many signature fields as
+     * its signature. Blocking file I/O, like {@link #save(Path)}.
+     *
+     * <pre>{@code
+     * ChainOfThought qa = (ChainOfThought) ChainOfThought.of("question -> answer").load(Path.of("qa.json"));
+     * }</pre>
+     *
+     * @param path the file to read
+     * @return the loaded copy
+     * @throws ProgramStateException    naming the predictor, field or demo at fault when the file is malformed or
+     *                                  does not match this program
+     * @throws java.io.UncheckedIOException when the file cannot be read
+     */
+    default Program load(Path path) {
+        return ProgramState.load(this, path);
     }
 }

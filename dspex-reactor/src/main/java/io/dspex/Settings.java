@@ -78,22 +78,34 @@ public final class Settings {
         configure(edit.apply(global));
     }
 
-    /** @param lm the language model (null to unset) @return a copy with it */
+    /**
+     * @param lm the language model (null to unset)
+     * @return a copy with it
+     */
     public Settings withLm(LanguageModel lm) {
         return new Settings(lm, adapter, retry, cache, config);
     }
 
-    /** @param adapter the adapter (null to unset) @return a copy with it */
+    /**
+     * @param adapter the adapter (null to unset)
+     * @return a copy with it
+     */
     public Settings withAdapter(Adapter adapter) {
         return new Settings(lm, adapter, retry, cache, config);
     }
 
-    /** @param retry the retry policy (null to unset) @return a copy with it */
+    /**
+     * @param retry the retry policy (null to unset)
+     * @return a copy with it
+     */
     public Settings withRetry(RetryPolicy retry) {
         return new Settings(lm, adapter, retry, cache, config);
     }
 
-    /** @param cache the LM call cache (null to unset: calls are not cached) @return a copy with it */
+    /**
+     * @param cache the LM call cache (null to unset: calls are not cached)
+     * @return a copy with it
+     */
     public Settings withCache(LmCache cache) {
         return new Settings(lm, adapter, retry, cache, config);
     }

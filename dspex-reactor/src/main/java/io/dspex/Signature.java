@@ -290,7 +290,10 @@ public final class Signature {
         return fields;
     }
 
-    /** @param name a field name @return the field, if this signature has it */
+    /**
+     * @param name a field name
+     * @return the field, if this signature has it
+     */
     public Optional<Field> field(String name) {
         for (Field f : fields) {
             if (f.name().equals(name)) {
@@ -463,61 +466,103 @@ public final class Signature {
         private Builder() {
         }
 
-        /** @param instructions the instructions (null for DSPy's default) @return this builder */
+        /**
+         * @param instructions the instructions (null for DSPy's default)
+         * @return this builder
+         */
         public Builder instructions(String instructions) {
             this.instructions = instructions;
             return this;
         }
 
-        /** @param name field name @param type DSPy type string @return this builder */
+        /**
+         * @param name field name
+         * @param type DSPy type string
+         * @return this builder
+         */
         public Builder input(String name, String type) {
             inputs.add(Field.input(name, type));
             return this;
         }
 
-        /** @param name field name @param type Java type @return this builder */
+        /**
+         * @param name field name
+         * @param type Java type
+         * @return this builder
+         */
         public Builder input(String name, Type type) {
             inputs.add(Field.input(name, type));
             return this;
         }
 
-        /** @param name field name @param type DSPy type string @param description description @return this */
+        /**
+         * @param name field name
+         * @param type DSPy type string
+         * @param description description
+         * @return this
+         */
         public Builder input(String name, String type, String description) {
             inputs.add(Field.input(name, type, description));
             return this;
         }
 
-        /** @param name field name @param type Java type @param description description @return this builder */
+        /**
+         * @param name field name
+         * @param type Java type
+         * @param description description
+         * @return this builder
+         */
         public Builder input(String name, Type type, String description) {
             inputs.add(Field.input(name, type, description));
             return this;
         }
 
-        /** @param name field name @param type DSPy type string @return this builder */
+        /**
+         * @param name field name
+         * @param type DSPy type string
+         * @return this builder
+         */
         public Builder output(String name, String type) {
             outputs.add(Field.output(name, type));
             return this;
         }
 
-        /** @param name field name @param type Java type @return this builder */
+        /**
+         * @param name field name
+         * @param type Java type
+         * @return this builder
+         */
         public Builder output(String name, Type type) {
             outputs.add(Field.output(name, type));
             return this;
         }
 
-        /** @param name field name @param type DSPy type string @param description description @return this */
+        /**
+         * @param name field name
+         * @param type DSPy type string
+         * @param description description
+         * @return this
+         */
         public Builder output(String name, String type, String description) {
             outputs.add(Field.output(name, type, description));
             return this;
         }
 
-        /** @param name field name @param type Java type @param description description @return this builder */
+        /**
+         * @param name field name
+         * @param type Java type
+         * @param description description
+         * @return this builder
+         */
         public Builder output(String name, Type type, String description) {
             outputs.add(Field.output(name, type, description));
             return this;
         }
 
-        /** @param field an input or output field @return this builder */
+        /**
+         * @param field an input or output field
+         * @return this builder
+         */
         public Builder field(Field field) {
             (field.isInput() ? inputs : outputs).add(field);
             return this;

@@ -92,7 +92,10 @@ public final class Fault {
         return of(Kind.RESET_MID_BODY);
     }
 
-    /** @param pause the pause before each piece of the body @return the fault */
+    /**
+     * @param pause the pause before each piece of the body
+     * @return the fault
+     */
     public static Fault slowBody(Duration pause) {
         return new Fault(Kind.SLOW_BODY, 0, null, null, positive(pause), Map.of());
     }
@@ -107,12 +110,18 @@ public final class Fault {
         return of(Kind.MALFORMED_JSON);
     }
 
-    /** @param message the error event's message @return an error event mid-stream */
+    /**
+     * @param message the error event's message
+     * @return an error event mid-stream
+     */
     public static Fault streamError(String message) {
         return new Fault(Kind.STREAM_ERROR, 500, message == null ? "" : message, null, null, Map.of());
     }
 
-    /** @param delay how long to wait before the normal answer @return the fault */
+    /**
+     * @param delay how long to wait before the normal answer
+     * @return the fault
+     */
     public static Fault delay(Duration delay) {
         return new Fault(Kind.DELAY, 0, null, null, positive(delay), Map.of());
     }
@@ -136,7 +145,10 @@ public final class Fault {
         return new Fault(kind, status, message, rawBody, duration, h);
     }
 
-    /** @param seconds the {@code Retry-After} value in seconds @return a copy with the header */
+    /**
+     * @param seconds the {@code Retry-After} value in seconds
+     * @return a copy with the header
+     */
     public Fault withRetryAfter(long seconds) {
         return withHeader("Retry-After", Long.toString(seconds));
     }

@@ -165,26 +165,40 @@ public final class MockLmServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- rules
 
-    /** @param text the reply to every chat request no other rule answers @return this */
+    /**
+     * @param text the reply to every chat request no other rule answers
+     * @return this
+     */
     public MockLmServer reply(String text) {
         requireNonNull(text, "reply text");
         return reply(r -> text);
     }
 
-    /** @param reply computes the reply to a chat request no other rule answers @return this */
+    /**
+     * @param reply computes the reply to a chat request no other rule answers
+     * @return this
+     */
     public MockLmServer reply(Function<ParsedRequest, String> reply) {
         requireNonNull(reply, "reply function");
         this.fallback = reply;
         return this;
     }
 
-    /** @param when which requests @param text the reply @return this */
+    /**
+     * @param when which requests
+     * @param text the reply
+     * @return this
+     */
     public MockLmServer when(Predicate<ParsedRequest> when, String text) {
         requireNonNull(text, "reply text");
         return when(when, r -> text);
     }
 
-    /** @param when which requests @param reply computes the reply @return this */
+    /**
+     * @param when which requests
+     * @param reply computes the reply
+     * @return this
+     */
     public MockLmServer when(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
         requireNonNull(when, "predicate");
         requireNonNull(reply, "reply function");
@@ -204,7 +218,10 @@ public final class MockLmServer implements AutoCloseable {
         return this;
     }
 
-    /** @param dimensions length of the embedding vectors (default 16) @return this */
+    /**
+     * @param dimensions length of the embedding vectors (default 16)
+     * @return this
+     */
     public MockLmServer embeddingDimensions(int dimensions) {
         if (dimensions < 1) {
             throw new IllegalArgumentException("embedding dimensions must be >= 1, got " + dimensions);
@@ -213,7 +230,10 @@ public final class MockLmServer implements AutoCloseable {
         return this;
     }
 
-    /** @param latency added before every answer @return this */
+    /**
+     * @param latency added before every answer
+     * @return this
+     */
     public MockLmServer latency(Duration latency) {
         return latency(latency, latency, 0);
     }
@@ -256,7 +276,10 @@ public final class MockLmServer implements AutoCloseable {
         return this;
     }
 
-    /** @param record whether to keep received requests for {@link #requests()} (default true) @return this */
+    /**
+     * @param record whether to keep received requests for {@link #requests()} (default true)
+     * @return this
+     */
     public MockLmServer recordRequests(boolean record) {
         this.record = record;
         return this;
@@ -264,12 +287,19 @@ public final class MockLmServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- faults
 
-    /** @param fault applied to every request @return this */
+    /**
+     * @param fault applied to every request
+     * @return this
+     */
     public MockLmServer fault(Fault fault) {
         return addPlan((n, r) -> true, fault);
     }
 
-    /** @param nth the request number (from 1, counted since start or reset) @param fault the fault @return this */
+    /**
+     * @param nth the request number (from 1, counted since start or reset)
+     * @param fault the fault
+     * @return this
+     */
     public MockLmServer faultOn(long nth, Fault fault) {
         if (nth < 1) {
             throw new IllegalArgumentException("nth must be >= 1, got " + nth);
@@ -277,7 +307,11 @@ public final class MockLmServer implements AutoCloseable {
         return addPlan((n, r) -> n == nth, fault);
     }
 
-    /** @param count how many of the next requests @param fault the fault they get @return this */
+    /**
+     * @param count how many of the next requests
+     * @param fault the fault they get
+     * @return this
+     */
     public MockLmServer faultNext(int count, Fault fault) {
         if (count < 0) {
             throw new IllegalArgumentException("count must be >= 0, got " + count);
@@ -286,7 +320,11 @@ public final class MockLmServer implements AutoCloseable {
         return addPlan((n, r) -> n > base && n <= base + count, fault);
     }
 
-    /** @param when which requests @param fault the fault they get @return this */
+    /**
+     * @param when which requests
+     * @param fault the fault they get
+     * @return this
+     */
     public MockLmServer faultWhen(Predicate<ParsedRequest> when, Fault fault) {
         requireNonNull(when, "predicate");
         return addPlan((n, r) -> when.test(r), fault);
@@ -311,7 +349,10 @@ public final class MockLmServer implements AutoCloseable {
         return this;
     }
 
-    /** Removes every fault plan. @return this */
+    /**
+     * Removes every fault plan.
+     * @return this
+     */
     public MockLmServer clearFaults() {
         plans.clear();
         return this;

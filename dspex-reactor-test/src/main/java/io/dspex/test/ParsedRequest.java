@@ -57,7 +57,10 @@ public final class ParsedRequest {
         return path.endsWith("/embeddings");
     }
 
-    /** @param name a header name, any case @return its value, or null */
+    /**
+     * @param name a header name, any case
+     * @return its value, or null
+     */
     public String header(String name) {
         return headers.get(name.toLowerCase(java.util.Locale.ROOT));
     }

@@ -74,23 +74,37 @@ public final class ScriptedLm implements LanguageModel {
         return new ScriptedLm(id);
     }
 
-    /** @param texts replies in order, then failing as unmatched @return the script */
+    /**
+     * @param texts replies in order, then failing as unmatched
+     * @return the script
+     */
     public static ScriptedLm replying(String... texts) {
         return create().replies(texts);
     }
 
-    /** @param reply computes every reply @return the script */
+    /**
+     * @param reply computes every reply
+     * @return the script
+     */
     public static ScriptedLm answering(Function<LmRequest, String> reply) {
         return create().fallback(reply);
     }
 
-    /** @param when which requests @param reply the reply @return this */
+    /**
+     * @param when which requests
+     * @param reply the reply
+     * @return this
+     */
     public ScriptedLm when(Predicate<LmRequest> when, String reply) {
         requireNonNull(reply, "reply");
         return when(when, r -> reply);
     }
 
-    /** @param when which requests @param reply computes the reply @return this */
+    /**
+     * @param when which requests
+     * @param reply computes the reply
+     * @return this
+     */
     public ScriptedLm when(Predicate<LmRequest> when, Function<LmRequest, String> reply) {
         requireNonNull(when, "predicate");
         requireNonNull(reply, "reply function");
@@ -98,7 +112,11 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    /** @param when which requests @param error makes the failure, once per call @return this */
+    /**
+     * @param when which requests
+     * @param error makes the failure, once per call
+     * @return this
+     */
     public ScriptedLm failWhen(Predicate<LmRequest> when, Supplier<? extends LmException> error) {
         requireNonNull(when, "predicate");
         requireNonNull(error, "error supplier");
@@ -106,7 +124,10 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    /** @param texts replies for the next calls, one each, in order @return this */
+    /**
+     * @param texts replies for the next calls, one each, in order
+     * @return this
+     */
     public ScriptedLm replies(String... texts) {
         for (String t : texts) {
             requireNonNull(t, "reply");
@@ -115,14 +136,21 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    /** @param response a full response (e.g. several choices) for the next call in sequence @return this */
+    /**
+     * @param response a full response (e.g. several choices) for the next call in sequence
+     * @return this
+     */
     public ScriptedLm respond(LmResponse response) {
         requireNonNull(response, "response");
         sequence.add(response);
         return this;
     }
 
-    /** @param times how many of the next calls fail @param error makes each failure @return this */
+    /**
+     * @param times how many of the next calls fail
+     * @param error makes each failure
+     * @return this
+     */
     public ScriptedLm failNext(int times, Supplier<? extends LmException> error) {
         requireNonNull(error, "error supplier");
         for (int i = 0; i < times; i++) {
@@ -131,26 +159,38 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    /** @param error the failure of the next call @return this */
+    /**
+     * @param error the failure of the next call
+     * @return this
+     */
     public ScriptedLm failNext(LmException error) {
         requireNonNull(error, "error");
         return failNext(1, () -> error);
     }
 
-    /** @param reply the reply when nothing else matches @return this */
+    /**
+     * @param reply the reply when nothing else matches
+     * @return this
+     */
     public ScriptedLm fallback(String reply) {
         requireNonNull(reply, "reply");
         return fallback(r -> reply);
     }
 
-    /** @param reply computes the reply when nothing else matches @return this */
+    /**
+     * @param reply computes the reply when nothing else matches
+     * @return this
+     */
     public ScriptedLm fallback(Function<LmRequest, String> reply) {
         requireNonNull(reply, "reply function");
         this.fallback = reply;
         return this;
     }
 
-    /** @param delay how long each answer takes ({@code Mono.delay}, so virtual time applies) @return this */
+    /**
+     * @param delay how long each answer takes ({@code Mono.delay}, so virtual time applies)
+     * @return this
+     */
     public ScriptedLm delay(Duration delay) {
         if (delay == null || delay.isNegative()) {
             throw new IllegalArgumentException("delay must be >= 0, got " + delay);
@@ -159,7 +199,10 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    /** @param usage computes the usage reported for a request and its reply texts @return this */
+    /**
+     * @param usage computes the usage reported for a request and its reply texts
+     * @return this
+     */
     public ScriptedLm usage(Function<LmRequest, Usage> usage) {
         requireNonNull(usage, "usage function");
         this.usage = usage;
@@ -326,7 +369,10 @@ public final class ScriptedLm implements LanguageModel {
         return calls.get();
     }
 
-    /** Forgets recorded requests and the call count (rules stay). @return this */
+    /**
+     * Forgets recorded requests and the call count (rules stay).
+     * @return this
+     */
     public ScriptedLm resetRecording() {
         requests.clear();
         calls.set(0);

@@ -1,13 +1,17 @@
 package io.dspex.adapter;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.dspex.internal.PyFormat;
+import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Reads JSON the way language models write it. Built on Jackson's lenient {@link JsonReadFeature}s, which accept
@@ -31,7 +35,7 @@ final class LenientJson {
     /** Returned when the text holds no JSON value. */
     static final Object FAILED = new Object();
 
-    private static final ObjectMapper LENIENT = JsonMapper.builder()
+    private static final JsonFactory LENIENT = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES, JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES,
                     JsonReadFeature.ALLOW_TRAILING_COMMA, JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS,
                     JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS,
@@ -39,7 +43,6 @@ final class LenientJson {
                     JsonReadFeature.ALLOW_LEADING_DECIMAL_POINT_FOR_NUMBERS,
                     JsonReadFeature.ALLOW_TRAILING_DECIMAL_POINT_FOR_NUMBERS,
                     JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     private LenientJson() {
@@ -110,10 +113,58 @@ final class LenientJson {
                 || s.startsWith("NaN") || s.startsWith("Infinity") || c == '/')) {
             return FAILED;
         }
-        try {
-            return LENIENT.readValue(s, Object.class);
-        } catch (JsonProcessingException | RuntimeException e) {
+        try (JsonParser p = LENIENT.createParser(s)) {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                return FAILED;
+            }
+            Object v = value(p, t);
+            return p.nextToken() == null ? v : FAILED;
+        } catch (IOException | RuntimeException e) {
             return FAILED;
+        }
+    }
+
+    /** Builds the tree straight from the token stream (cheaper than data binding). */
+    private static Object value(JsonParser p, JsonToken t) throws IOException {
+        switch (t) {
+            case START_OBJECT: {
+                Map<String, Object> m = new LinkedHashMap<>();
+                JsonToken k;
+                while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    m.put(name, value(p, p.nextToken()));
+                }
+                if (k != JsonToken.END_OBJECT) {
+                    throw new IOException("unterminated object");
+                }
+                return m;
+            }
+            case START_ARRAY: {
+                List<Object> l = new ArrayList<>();
+                JsonToken e;
+                while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+                    if (e == null) {
+                        throw new IOException("unterminated array");
+                    }
+                    l.add(value(p, e));
+                }
+                return l;
+            }
+            case VALUE_STRING:
+                return p.getText();
+            case VALUE_NUMBER_INT:
+                return p.getNumberValue();
+            case VALUE_NUMBER_FLOAT:
+                return p.getDoubleValue();
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            default:
+                throw new IOException("unexpected token " + t);
         }
     }
 

@@ -158,7 +158,13 @@ public final class PyFormat {
         if (x == 0) {
             return (1 / x < 0) ? "-0.0" : "0.0";
         }
-        return formatShortest(shortestDigits(Double.toString(Math.abs(x)), Math.abs(x)), x < 0);
+        double abs = Math.abs(x);
+        String j = Double.toString(abs);
+        // Java's plain notation covers [1e-3, 1e7), inside Python's plain range; up to 15 digits it is shortest.
+        if (j.length() <= 16 && j.indexOf('E') < 0) {
+            return x < 0 ? "-" + j : j;
+        }
+        return formatShortest(shortestDigits(j, abs), x < 0);
     }
 
     /** @return {@code repr} of a Java float, using the float's own shortest digits (0.1f renders 0.1) */

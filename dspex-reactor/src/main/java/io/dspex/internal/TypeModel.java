@@ -52,7 +52,10 @@ public final class TypeModel {
 
     /** Bridges {@link io.dspex.FieldType} to its model; installed once by {@code FieldType}. */
     public interface Bridge {
-        /** @param t a field type @return its model */
+        /**
+         * @param t a field type
+         * @return its model
+         */
         TypeModel model(io.dspex.FieldType t);
     }
 
@@ -71,15 +74,23 @@ public final class TypeModel {
         bridge = b;
     }
 
-    /** @param t a field type @return its model */
+    /**
+     * @param t a field type
+     * @return its model
+     */
     public static TypeModel of(io.dspex.FieldType t) {
         return bridge.model(t);
     }
 
+    /** {@code str}. */
     public static final TypeModel STR = new TypeModel(Kind.STR, null, null, null, null);
+    /** {@code int} from a type string (Integer, or Long/BigInteger when large). */
     public static final TypeModel INT = new TypeModel(Kind.INT, null, null, null, null);
+    /** {@code float} from a type string (Double). */
     public static final TypeModel FLOAT = new TypeModel(Kind.FLOAT, null, null, null, null);
+    /** {@code bool}. */
     public static final TypeModel BOOL = new TypeModel(Kind.BOOL, null, null, null, null);
+    /** {@code Any}: no conversion. */
     public static final TypeModel ANY = new TypeModel(Kind.ANY, null, null, null, null);
 
     private final Kind kind;
@@ -154,7 +165,13 @@ public final class TypeModel {
         return new TypeModel(Kind.RECORD, recordClass, null, null, null);
     }
 
-    /** One component of a record. */
+    /**
+     * One component of a record.
+     *
+     * @param name    the component name (the JSON property name)
+     * @param type    its model
+     * @param rawType its erased Java type (for the canonical constructor)
+     */
     public record Component(String name, TypeModel type, Class<?> rawType) {
     }
 
@@ -173,10 +190,12 @@ public final class TypeModel {
         return c;
     }
 
+    /** @return what kind of type this is */
     public Kind kind() {
         return kind;
     }
 
+    /** @return the enum or record class, the Java target of a scalar made from a Java type, or null */
     public Class<?> javaClass() {
         return javaClass;
     }
@@ -191,14 +210,17 @@ public final class TypeModel {
         return b;
     }
 
+    /** @return the values of a {@code Literal}, else null */
     public List<Object> literals() {
         return literals;
     }
 
+    /** @return whether this is plain {@code str} */
     public boolean isString() {
         return kind == Kind.STR;
     }
 
+    /** @return whether this is {@code Optional[T]} */
     public boolean isOptional() {
         return kind == Kind.OPTIONAL;
     }

@@ -11,7 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * A cache of LM calls, DSPy's {@code dspy.cache}: a bounded in-memory cache plus, optionally, a directory of
@@ -46,23 +49,33 @@ import reactor.core.publisher.Mono;
  * <p><b>Disk.</b> One file per entry, {@code <directory>/<first 2 hex of key>/<key>.json}, written atomically
  * (temporary file, then an atomic move). A corrupt or unreadable file counts as a miss and is logged at WARN
  * once with its path (never its content); a failed write is logged and the answer is returned anyway. All
- * file work runs on {@code Schedulers.boundedElastic()}, never on the subscriber's thread.
+ * file work runs on {@code Schedulers.boundedElastic()}, never on the subscriber's thread. Entries are found
+ * again after a restart only when the model's {@code id()} is stable across runs ({@link OpenAiCompatibleLm}'s
+ * is; the default {@code id()} of a lambda is not, and the cache logs a warning for it once).
  *
  * <p>The cache holds no thread, file handle or connection, so there is nothing to close. It is thread-safe and
  * meant to be shared.
  */
 public final class LmCache {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LmCache.class);
+
     static {
         LmCacheKey.warmUp();
     }
 
-    private final AsyncCache<String, LmResponse> memory;
+    /**
+     * Values are outcomes rather than failing futures: the entry of a failed call is removed by this class before
+     * the outcome completes, and Caffeine never sees a failed future (it would log each one at WARNING with its
+     * stack trace, e.g. every rate-limit error).
+     */
+    private final AsyncCache<String, Outcome> memory;
     private final LmDiskCache disk;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder diskHits = new LongAdder();
     private final LongAdder coalesced = new LongAdder();
+    private volatile boolean warnedUnstableId;
 
     private LmCache(Builder b) {
         Caffeine<Object, Object> caffeine = Caffeine.newBuilder().maximumSize(b.maxEntries);
@@ -126,15 +139,21 @@ public final class LmCache {
                 return Mono.error(new IllegalArgumentException("LmCache.call: request must not be null"));
             }
             String key = LmCacheKey.of(lm, request);
-            CompletableFuture<LmResponse> created = new CompletableFuture<>();
-            CompletableFuture<LmResponse> shared = memory.get(key, (k, executor) -> created);
+            if (disk != null && !warnedUnstableId && lm.id().contains("$$Lambda")) {
+                warnedUnstableId = true;
+                LOG.warn("LM cache directory {} is used with a model whose id() is a lambda class name ({}), which"
+                        + " changes between runs, so its entries will not be found after a restart;"
+                        + " implement LanguageModel.id()", disk.directory(), lm.id());
+            }
+            CompletableFuture<Outcome> created = new CompletableFuture<>();
+            CompletableFuture<Outcome> shared = memory.get(key, (k, executor) -> created);
             if (shared != created) {
-                if (shared.isDone() && !shared.isCompletedExceptionally()) {
+                if (shared.isDone()) {
                     hits.increment();
                 } else {
                     coalesced.increment();
                 }
-                return Mono.fromFuture(shared, true).map(LmCache::zeroUsage);
+                return Mono.fromFuture(shared, true).flatMap(o -> o.toMono(false));
             }
             // This subscription owns the load. It runs detached, so no subscriber's cancel stops it.
             boolean[] fromModel = {false};
@@ -157,17 +176,24 @@ public final class LmCache {
                         .doOnNext(r -> diskHits.increment())
                         .switchIfEmpty(fromLm.flatMap(r -> disk.write(key, r).thenReturn(r)));
             }
-            load.contextWrite(ctx).subscribe(created::complete, error -> {
+            load.contextWrite(ctx).subscribe(r -> created.complete(new Outcome(r, null)), error -> {
                 // Remove before completing, so whoever sees the failure and retries reaches the model again.
                 memory.asMap().remove(key, created);
-                created.completeExceptionally(error);
+                created.complete(new Outcome(null, error));
             });
-            return Mono.fromFuture(created, true).map(r -> fromModel[0] ? r : zeroUsage(r));
+            return Mono.fromFuture(created, true).flatMap(o -> o.toMono(fromModel[0]));
         });
     }
 
-    private static LmResponse zeroUsage(LmResponse response) {
-        return response.usage().equals(Usage.ZERO) ? response : response.withUsage(Usage.ZERO);
+    /** A finished load: the response, or the error of a failed call (never cached: removed before completing). */
+    private record Outcome(LmResponse response, Throwable error) {
+        Mono<LmResponse> toMono(boolean keepUsage) {
+            if (error != null) {
+                return Mono.error(error);
+            }
+            return Mono.just(keepUsage || response.usage().equals(Usage.ZERO) ? response
+                    : response.withUsage(Usage.ZERO));
+        }
     }
 
     /**
@@ -200,13 +226,13 @@ public final class LmCache {
      * cache.clear().then(cache.call(lm, request)); // reaches the model again
      * }</pre>
      *
-     * @return completes when cleared; the file work runs on {@code Schedulers.boundedElastic()}
+     * @return completes when cleared; the work (a lock, files) runs on {@code Schedulers.boundedElastic()}
      */
     public Mono<Void> clear() {
-        return Mono.defer(() -> {
-            memory.synchronous().invalidateAll();
-            return disk == null ? Mono.<Void>empty() : disk.clear();
-        });
+        // invalidateAll takes Caffeine's eviction lock, which may park: keep it off non-blocking threads too.
+        Mono<Void> inMemory = Mono.<Void>fromRunnable(() -> memory.synchronous().invalidateAll())
+                .subscribeOn(Schedulers.boundedElastic());
+        return disk == null ? inMemory : inMemory.then(disk.clear());
     }
 
     /**

@@ -369,7 +369,10 @@ public class LmException extends RuntimeException {
             this(message, null, null, null);
         }
 
-        /** @param message the message @param retryAfter the requested wait, or null */
+        /**
+         * @param message the message
+         * @param retryAfter the requested wait, or null
+         */
         public RateLimit(String message, Duration retryAfter) {
             this(message, retryAfter, null, null);
         }
@@ -416,7 +419,10 @@ public class LmException extends RuntimeException {
     public static final class Connection extends LmException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message the message @param cause the transport error, or null */
+        /**
+         * @param message the message
+         * @param cause the transport error, or null
+         */
         public Connection(String message, Throwable cause) {
             super(message, cause, -1, null, null, true);
         }
@@ -426,7 +432,10 @@ public class LmException extends RuntimeException {
     public static final class ResponseTimeout extends LmException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message the message @param cause the timeout error, or null */
+        /**
+         * @param message the message
+         * @param cause the timeout error, or null
+         */
         public ResponseTimeout(String message, Throwable cause) {
             super(message, cause, -1, null, null, true);
         }
@@ -439,12 +448,19 @@ public class LmException extends RuntimeException {
     public static final class MalformedResponse extends LmException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message the message @param cause the parse error, or null */
+        /**
+         * @param message the message
+         * @param cause the parse error, or null
+         */
         public MalformedResponse(String message, Throwable cause) {
             this(message, cause, null);
         }
 
-        /** @param message the message @param cause the parse error, or null @param requestId or null */
+        /**
+         * @param message the message
+         * @param cause the parse error, or null
+         * @param requestId or null
+         */
         public MalformedResponse(String message, Throwable cause, String requestId) {
             super(message, cause, -1, null, requestId, true);
         }
@@ -454,7 +470,10 @@ public class LmException extends RuntimeException {
     public static final class StreamError extends LmException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message the message @param retryable whether the event marks a transient fault */
+        /**
+         * @param message the message
+         * @param retryable whether the event marks a transient fault
+         */
         public StreamError(String message, boolean retryable) {
             this(message, null, retryable);
         }

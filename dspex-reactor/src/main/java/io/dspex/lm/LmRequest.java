@@ -194,57 +194,91 @@ public final class LmRequest {
         return rolloutId;
     }
 
-    /** @param messages the new messages @return a copy with them */
+    /**
+     * @param messages the new messages
+     * @return a copy with them
+     */
     public LmRequest withMessages(List<Message> messages) {
         return toBuilder().messages(messages).build();
     }
 
-    /** @param model the model, or null for the client default @return a copy with it */
+    /**
+     * @param model the model, or null for the client default
+     * @return a copy with it
+     */
     public LmRequest withModel(String model) {
         return toBuilder().model(model).build();
     }
 
-    /** @param temperature the temperature, or null to unset @return a copy with it */
+    /**
+     * @param temperature the temperature, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withTemperature(Double temperature) {
         return toBuilder().temperature(temperature).build();
     }
 
-    /** @param maxTokens the token limit, or null to unset @return a copy with it */
+    /**
+     * @param maxTokens the token limit, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withMaxTokens(Integer maxTokens) {
         return toBuilder().maxTokens(maxTokens).build();
     }
 
-    /** @param n the number of choices, or null to unset @return a copy with it */
+    /**
+     * @param n the number of choices, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withN(Integer n) {
         return toBuilder().n(n).build();
     }
 
-    /** @param stop stop sequences (null or empty to unset) @return a copy with them */
+    /**
+     * @param stop stop sequences (null or empty to unset)
+     * @return a copy with them
+     */
     public LmRequest withStop(List<String> stop) {
         return toBuilder().stop(stop).build();
     }
 
-    /** @param responseFormat the response format object, or null to unset @return a copy with it */
+    /**
+     * @param responseFormat the response format object, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withResponseFormat(Map<String, ?> responseFormat) {
         return toBuilder().responseFormat(responseFormat).build();
     }
 
-    /** @param seed the seed, or null to unset @return a copy with it */
+    /**
+     * @param seed the seed, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withSeed(Long seed) {
         return toBuilder().seed(seed).build();
     }
 
-    /** @param extra the extra body parameters (replacing the current ones) @return a copy with them */
+    /**
+     * @param extra the extra body parameters (replacing the current ones)
+     * @return a copy with them
+     */
     public LmRequest withExtra(Map<String, ?> extra) {
         return toBuilder().extra(extra).build();
     }
 
-    /** @param key an extra body parameter @param value its value @return a copy with it added or replaced */
+    /**
+     * @param key an extra body parameter
+     * @param value its value
+     * @return a copy with it added or replaced
+     */
     public LmRequest withExtra(String key, Object value) {
         return toBuilder().extra(key, value).build();
     }
 
-    /** @param rolloutId the rollout id, or null to unset @return a copy with it */
+    /**
+     * @param rolloutId the rollout id, or null to unset
+     * @return a copy with it
+     */
     public LmRequest withRolloutId(String rolloutId) {
         return toBuilder().rolloutId(rolloutId).build();
     }
@@ -324,61 +358,92 @@ public final class LmRequest {
         private Builder() {
         }
 
-        /** @param messages at least one message @return this builder */
+        /**
+         * @param messages at least one message
+         * @return this builder
+         */
         public Builder messages(List<Message> messages) {
             this.messages = messages;
             return this;
         }
 
-        /** @param model the model, or null for the client default @return this builder */
+        /**
+         * @param model the model, or null for the client default
+         * @return this builder
+         */
         public Builder model(String model) {
             this.model = model;
             return this;
         }
 
-        /** @param temperature a finite value {@code >= 0}, or null @return this builder */
+        /**
+         * @param temperature a finite value {@code >= 0}, or null
+         * @return this builder
+         */
         public Builder temperature(Double temperature) {
             this.temperature = temperature;
             return this;
         }
 
-        /** @param maxTokens a value {@code >= 1}, or null @return this builder */
+        /**
+         * @param maxTokens a value {@code >= 1}, or null
+         * @return this builder
+         */
         public Builder maxTokens(Integer maxTokens) {
             this.maxTokens = maxTokens;
             return this;
         }
 
-        /** @param n a value {@code >= 1}, or null @return this builder */
+        /**
+         * @param n a value {@code >= 1}, or null
+         * @return this builder
+         */
         public Builder n(Integer n) {
             this.n = n;
             return this;
         }
 
-        /** @param stop non-empty stop sequences, or null @return this builder */
+        /**
+         * @param stop non-empty stop sequences, or null
+         * @return this builder
+         */
         public Builder stop(List<String> stop) {
             this.stop = stop;
             return this;
         }
 
-        /** @param responseFormat the {@code response_format} object, or null @return this builder */
+        /**
+         * @param responseFormat the {@code response_format} object, or null
+         * @return this builder
+         */
         public Builder responseFormat(Map<String, ?> responseFormat) {
             this.responseFormat = responseFormat;
             return this;
         }
 
-        /** @param seed the seed, or null @return this builder */
+        /**
+         * @param seed the seed, or null
+         * @return this builder
+         */
         public Builder seed(Long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** @param extra extra body parameters replacing the current ones, or null @return this builder */
+        /**
+         * @param extra extra body parameters replacing the current ones, or null
+         * @return this builder
+         */
         public Builder extra(Map<String, ?> extra) {
             this.extra = extra == null ? null : new LinkedHashMap<>(extra);
             return this;
         }
 
-        /** @param key an extra body parameter @param value its value @return this builder */
+        /**
+         * @param key an extra body parameter
+         * @param value its value
+         * @return this builder
+         */
         public Builder extra(String key, Object value) {
             if (key == null) {
                 throw new IllegalArgumentException("LmRequest.extra key must not be null");
@@ -389,7 +454,10 @@ public final class LmRequest {
             return this;
         }
 
-        /** @param rolloutId the rollout id (never sent), or null @return this builder */
+        /**
+         * @param rolloutId the rollout id (never sent), or null
+         * @return this builder
+         */
         public Builder rolloutId(String rolloutId) {
             this.rolloutId = rolloutId;
             return this;

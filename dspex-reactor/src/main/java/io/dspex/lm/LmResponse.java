@@ -161,7 +161,10 @@ public final class LmResponse {
         return r;
     }
 
-    /** @param usage the usage to report @return a copy with it (e.g. {@link Usage#ZERO} for a cache hit) */
+    /**
+     * @param usage the usage to report
+     * @return a copy with it (e.g. {@link Usage#ZERO} for a cache hit)
+     */
     public LmResponse withUsage(Usage usage) {
         return new LmResponse(choices, usage, model, requestId, raw, rawBytes);
     }

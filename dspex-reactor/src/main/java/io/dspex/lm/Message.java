@@ -74,17 +74,26 @@ public record Message(@JsonProperty("role") Role role, @JsonProperty("content") 
         }
     }
 
-    /** @param content the text @return a {@code system} message */
+    /**
+     * @param content the text
+     * @return a {@code system} message
+     */
     public static Message system(String content) {
         return new Message(Role.SYSTEM, content);
     }
 
-    /** @param content the text @return a {@code user} message */
+    /**
+     * @param content the text
+     * @return a {@code user} message
+     */
     public static Message user(String content) {
         return new Message(Role.USER, content);
     }
 
-    /** @param content the text @return an {@code assistant} message */
+    /**
+     * @param content the text
+     * @return an {@code assistant} message
+     */
     public static Message assistant(String content) {
         return new Message(Role.ASSISTANT, content);
     }

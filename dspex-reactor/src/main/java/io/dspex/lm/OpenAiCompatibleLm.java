@@ -546,19 +546,28 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param apiKey the key sent as {@code Authorization: Bearer}; null or blank for local servers @return this */
+        /**
+         * @param apiKey the key sent as {@code Authorization: Bearer}; null or blank for local servers
+         * @return this
+         */
         public Builder apiKey(String apiKey) {
             this.apiKey = apiKey;
             return this;
         }
 
-        /** @param model the default model (a request's {@link LmRequest#model()} overrides it) @return this */
+        /**
+         * @param model the default model (a request's {@link LmRequest#model()} overrides it)
+         * @return this
+         */
         public Builder model(String model) {
             this.model = model;
             return this;
         }
 
-        /** @param model the model {@link #embed} uses; defaults to {@link #model} @return this */
+        /**
+         * @param model the model {@link #embed} uses; defaults to {@link #model}
+         * @return this
+         */
         public Builder embeddingModel(String model) {
             if (model != null && model.isBlank()) {
                 throw new IllegalArgumentException("embeddingModel must not be blank");
@@ -567,7 +576,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param temperature default temperature ({@code >= 0}), or null @return this */
+        /**
+         * @param temperature default temperature ({@code >= 0}), or null
+         * @return this
+         */
         public Builder temperature(Double temperature) {
             if (temperature != null && (temperature.isNaN() || temperature < 0 || temperature.isInfinite())) {
                 throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
@@ -576,7 +588,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param maxTokens default {@code max_tokens} ({@code >= 1}), or null @return this */
+        /**
+         * @param maxTokens default {@code max_tokens} ({@code >= 1}), or null
+         * @return this
+         */
         public Builder maxTokens(Integer maxTokens) {
             if (maxTokens != null && maxTokens < 1) {
                 throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
@@ -600,7 +615,11 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param name header name @param value header value (kept out of logs and {@link #id()}) @return this */
+        /**
+         * @param name header name
+         * @param value header value (kept out of logs and {@link #id()})
+         * @return this
+         */
         public Builder header(String name, String value) {
             if (name == null || name.isBlank() || value == null) {
                 throw new IllegalArgumentException("header name must be non-blank and value non-null, got '" + name + "'");
@@ -609,7 +628,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param timeout time to establish a connection (default 10 s) @return this */
+        /**
+         * @param timeout time to establish a connection (default 10 s)
+         * @return this
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = positive("connectTimeout", timeout);
             return this;
@@ -625,7 +647,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param maxConnections the pool size (default 100) @return this */
+        /**
+         * @param maxConnections the pool size (default 100)
+         * @return this
+         */
         public Builder maxConnections(int maxConnections) {
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("maxConnections must be >= 1, got " + maxConnections);
@@ -634,7 +659,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return this;
         }
 
-        /** @param timeout longest wait for a free pooled connection (default 60 s) @return this */
+        /**
+         * @param timeout longest wait for a free pooled connection (default 60 s)
+         * @return this
+         */
         public Builder pendingAcquireTimeout(Duration timeout) {
             this.pendingAcquireTimeout = positive("pendingAcquireTimeout", timeout);
             return this;

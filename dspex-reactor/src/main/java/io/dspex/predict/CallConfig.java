@@ -47,7 +47,10 @@ public final class CallConfig {
         return EMPTY;
     }
 
-    /** @param model the model name (null: the LM's default) @return a copy with it */
+    /**
+     * @param model the model name (null: the LM's default)
+     * @return a copy with it
+     */
     public CallConfig withModel(String model) {
         return new CallConfig(model, temperature, maxTokens, n, stop, seed, rolloutId, extra);
     }
@@ -87,13 +90,19 @@ public final class CallConfig {
         return new CallConfig(model, temperature, maxTokens, n, stop, seed, rolloutId, extra);
     }
 
-    /** @param stop stop sequences (null: none set) @return a copy with them */
+    /**
+     * @param stop stop sequences (null: none set)
+     * @return a copy with them
+     */
     public CallConfig withStop(List<String> stop) {
         return new CallConfig(model, temperature, maxTokens, n, stop == null ? null : List.copyOf(stop), seed,
                 rolloutId, extra);
     }
 
-    /** @param seed the provider's sampling seed (null: none) @return a copy with it */
+    /**
+     * @param seed the provider's sampling seed (null: none)
+     * @return a copy with it
+     */
     public CallConfig withSeed(Long seed) {
         return new CallConfig(model, temperature, maxTokens, n, stop, seed, rolloutId, extra);
     }

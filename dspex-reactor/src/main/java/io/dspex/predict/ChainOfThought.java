@@ -66,22 +66,34 @@ public final class ChainOfThought extends Module {
         return new ChainOfThought(p);
     }
 
-    /** @param lm the LM to call @return a copy using it */
+    /**
+     * @param lm the LM to call
+     * @return a copy using it
+     */
     public ChainOfThought withLm(LanguageModel lm) {
         return with(predict().withLm(lm));
     }
 
-    /** @param retry the retry policy @return a copy using it */
+    /**
+     * @param retry the retry policy
+     * @return a copy using it
+     */
     public ChainOfThought withRetry(RetryPolicy retry) {
         return with(predict().withRetry(retry));
     }
 
-    /** @param config the call configuration @return a copy using it */
+    /**
+     * @param config the call configuration
+     * @return a copy using it
+     */
     public ChainOfThought withConfig(CallConfig config) {
         return with(predict().withConfig(config));
     }
 
-    /** @param demos the inner predictor's demos @return a copy using them */
+    /**
+     * @param demos the inner predictor's demos
+     * @return a copy using them
+     */
     public ChainOfThought withDemos(java.util.List<Example> demos) {
         return with(predict().withDemos(demos));
     }

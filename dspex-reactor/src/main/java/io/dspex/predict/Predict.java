@@ -168,22 +168,34 @@ public final class Predict implements Predictor {
         return withDemos(List.of());
     }
 
-    /** @param lm the LM to call (null: use the settings') @return a copy with it */
+    /**
+     * @param lm the LM to call (null: use the settings')
+     * @return a copy with it
+     */
     public Predict withLm(LanguageModel lm) {
         return new Predict(signature, demos, config, adapter, lm, retry);
     }
 
-    /** @param adapter the adapter (null: use the settings', else {@link ChatAdapter}) @return a copy with it */
+    /**
+     * @param adapter the adapter (null: use the settings', else {@link ChatAdapter})
+     * @return a copy with it
+     */
     public Predict withAdapter(Adapter adapter) {
         return new Predict(signature, demos, config, adapter, lm, retry);
     }
 
-    /** @param retry the retry policy (null: use the settings', else the defaults) @return a copy with it */
+    /**
+     * @param retry the retry policy (null: use the settings', else the defaults)
+     * @return a copy with it
+     */
     public Predict withRetry(RetryPolicy retry) {
         return new Predict(signature, demos, config, adapter, lm, retry);
     }
 
-    /** @param config the call configuration (null: none) @return a copy with it */
+    /**
+     * @param config the call configuration (null: none)
+     * @return a copy with it
+     */
     public Predict withConfig(CallConfig config) {
         return new Predict(signature, demos, config == null ? CallConfig.empty() : config, adapter, lm, retry);
     }

@@ -13,7 +13,10 @@ public class PredictException extends RuntimeException {
         super(message);
     }
 
-    /** @param message what went wrong @param cause the underlying error */
+    /**
+     * @param message what went wrong
+     * @param cause the underlying error
+     */
     public PredictException(String message, Throwable cause) {
         super(message, cause);
     }
