@@ -2,7 +2,8 @@
 # Side-by-side benchmarks: DSPEx against a bare Reactor Netty client, LangChain4j and the OpenAI Java SDK.
 #   benchmarks/run.sh           full run (under 20 minutes on 2 cores)
 #   benchmarks/run.sh --quick   smoke run with reduced loads (under 3 minutes)
-# Other options go to the harness: --scenarios a,b  --iterations N  --no-jmh  --jfr DIR  --skip-build
+# Other options go to the harness: --scenarios a,b  --systems a,b  --iterations N  --no-jmh  --jfr DIR
+# (record each client fork with JFR)  --skip-build (use the jar as built)
 # Writes benchmarks/target/benchmark-results.json and regenerates BENCHMARKS.md at the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."

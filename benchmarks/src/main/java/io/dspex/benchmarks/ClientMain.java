@@ -37,6 +37,6 @@ public final class ClientMain {
         System.out.println(PREFIX + JSON.writeValueAsString(result));
         System.out.flush();
         // Some clients keep non-daemon threads (pools, dispatchers) alive: end the fork here.
-        Runtime.getRuntime().halt(0);
+        System.exit(0); // some clients keep non-daemon threads alive; exit runs the JFR dump hook
     }
 }

@@ -70,7 +70,7 @@ public final class Harness {
 
     /**
      * @param args {@code --quick}; {@code --json PATH}; {@code --markdown PATH}; {@code --iterations N};
-     *             {@code --scenarios a,b}; {@code --no-jmh}; {@code --jfr DIR} (record each client fork)
+     *             {@code --scenarios a,b}; {@code --systems a,b} (only these); {@code --no-jmh}; {@code --jfr DIR} (record each client fork)
      * @throws Exception when a run cannot start or a file cannot be written
      */
     public static void main(String[] args) throws Exception {
@@ -79,6 +79,11 @@ public final class Harness {
         List<Scenario> scenarios = a.has("scenarios")
                 ? Arrays.stream(a.required("scenarios").split(",")).map(String::strip).map(Scenario::named).toList()
                 : Scenario.ALL;
+        if (a.has("systems")) {
+            List<String> keep = Arrays.stream(a.required("systems").split(",")).map(String::strip).toList();
+            scenarios = scenarios.stream().map(s -> new Scenario(s.name(), s.kind(), s.latencyMs(), s.streamInterval(),
+                    s.systems().stream().filter(keep::contains).toList())).filter(s -> !s.systems().isEmpty()).toList();
+        }
         Config config = new Config(quick, (int) a.longValue("iterations", quick ? 1 : 3), scenarios,
                 s -> Load.of(s, quick), true, !a.has("no-jmh"),
                 a.has("jfr") ? Paths.get(a.required("jfr")) : null);
