@@ -81,6 +81,7 @@ public final class MockLmServer implements AutoCloseable {
     private volatile int dimensions = 16;
     private volatile boolean record = true;
     private volatile int maxRecorded = 100_000;
+    private volatile Duration chunkInterval;
 
     private final AtomicLong received = new AtomicLong();
     private final ConcurrentLinkedQueue<ParsedRequest> recorded = new ConcurrentLinkedQueue<>();
@@ -104,13 +105,28 @@ public final class MockLmServer implements AutoCloseable {
      * @return this server
      * @throws IllegalStateException when already started
      */
-    public synchronized MockLmServer start() {
+    public MockLmServer start() {
+        return start(0);
+    }
+
+    /**
+     * Binds 127.0.0.1 on the given port, for a server other processes find at a known address.
+     *
+     * @param port the port, or 0 for a free one
+     * @return this server
+     * @throws IllegalStateException    when already started
+     * @throws IllegalArgumentException when the port is outside 0..65535
+     */
+    public synchronized MockLmServer start(int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+        }
         if (server != null) {
             throw new IllegalStateException("MockLmServer already started on " + baseUrl());
         }
         server = HttpServer.create()
                 .host("127.0.0.1")
-                .port(0)
+                .port(port)
                 .doOnChannelInit((observer, channel, address) -> {
                     open.incrementAndGet();
                     opened.incrementAndGet();
@@ -239,6 +255,28 @@ public final class MockLmServer implements AutoCloseable {
     }
 
     /**
+     * Paces streamed replies: every server-sent event of a stream goes out as its own write and flush,
+     * {@code interval} after the one before ({@link Duration#ZERO}: back to back). By default (and after
+     * {@link #reset()}) a stream's events go out together in one write. A reply streams one event per word, so
+     * a reply of 500 words streams 500 content chunks.
+     *
+     * <pre>{@code
+     * server.reply("one two three").streamChunkInterval(Duration.ofMillis(2)); // 3 chunks, 2 ms apart
+     * }</pre>
+     *
+     * @param interval the pause between two events, zero or positive
+     * @return this
+     * @throws IllegalArgumentException when null or negative
+     */
+    public MockLmServer streamChunkInterval(Duration interval) {
+        if (interval == null || interval.isNegative()) {
+            throw new IllegalArgumentException("stream chunk interval must be zero or positive, got " + interval);
+        }
+        this.chunkInterval = interval;
+        return this;
+    }
+
+    /**
      * @param record whether to keep received requests for {@link #requests()} (default true)
      * @return this
      */
@@ -321,8 +359,8 @@ public final class MockLmServer implements AutoCloseable {
     }
 
     /**
-     * Forgets rules, replies, faults, latency, recorded requests and the request count; connection counters and
-     * the port stay.
+     * Forgets rules, replies, faults, latency, stream pacing, recorded requests and the request count; connection
+     * counters and the port stay.
      *
      * @return this
      */
@@ -333,6 +371,7 @@ public final class MockLmServer implements AutoCloseable {
         fallback = r -> "mock reply";
         minLatency = Duration.ZERO;
         maxLatency = Duration.ZERO;
+        chunkInterval = null;
         recorded.clear();
         recordedSize.set(0);
         received.set(0);
@@ -506,6 +545,14 @@ public final class MockLmServer implements AutoCloseable {
                 byte[] b = pieces.get(0);
                 res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(b.length));
                 return res.sendObject(Unpooled.wrappedBuffer(b)).then();
+            }
+            Duration interval = chunkInterval;
+            if (sse && interval != null) {
+                Flux<byte[]> events = Flux.fromIterable(pieces);
+                if (!interval.isZero()) {
+                    events = events.delayElements(interval, reactor.core.scheduler.Schedulers.parallel());
+                }
+                return res.send(events.map(Unpooled::wrappedBuffer), b -> true).then();
             }
             return res.sendObject(Unpooled.wrappedBuffer(pieces.toArray(new byte[0][]))).then();
         }

@@ -1,0 +1,338 @@
+package io.dspex.benchmarks;
+
+import io.dspex.Example;
+import io.dspex.Prediction;
+import io.dspex.Program;
+import io.dspex.evaluate.Evaluate;
+import io.dspex.evaluate.EvaluationResult;
+import io.dspex.evaluate.Metrics;
+import io.dspex.lm.OpenAiCompatibleLm;
+import io.dspex.predict.Predict;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import reactor.core.publisher.Mono;
+
+/** Drives one system through one scenario in this JVM and measures it. */
+final class LoadRun {
+
+    private LoadRun() {
+    }
+
+    /**
+     * @param scenario the scenario
+     * @param system   the system
+     * @param load     how much load
+     * @param baseUrl  the server
+     * @return the measurement
+     * @throws InterruptedException when interrupted
+     */
+    static Result run(Scenario scenario, String system, Load load, String baseUrl) throws InterruptedException {
+        switch (scenario.kind()) {
+            case CLOSED_LOOP:
+                try (Systems.Target t = Systems.create(system, baseUrl, load.concurrency())) {
+                    return closedLoop(scenario.name(), system, t, load);
+                }
+            case BURST:
+                try (Systems.Target t = Systems.create(system, baseUrl, load.concurrency())) {
+                    return burst(scenario.name(), system, t, load);
+                }
+            case STREAMS:
+                try (Systems.Target t = Systems.create(system, baseUrl, load.concurrency())) {
+                    return streams(scenario.name(), system, t, load);
+                }
+            case EVALUATE:
+                return evaluate(scenario, system, load, baseUrl);
+            default:
+                throw new IllegalStateException(scenario.kind().toString());
+        }
+    }
+
+    // ------------------------------------------------------------------ closed loop
+
+    static Result closedLoop(String scenario, String system, Systems.Target target, Load load)
+            throws InterruptedException {
+        try {
+            target.call().get(load.deadlineMs(), TimeUnit.MILLISECONDS); // first call: class loading, connection
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return Result.failed(scenario, system, "first call failed: " + e);
+        }
+        Recorder recorder = new Recorder(3);
+        AtomicLong errors = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch stopped = new CountDownLatch(load.concurrency());
+        for (int i = 0; i < load.concurrency(); i++) {
+            loop(target, recorder, errors, stop, stopped);
+        }
+        Thread.sleep(load.warmupMs());
+        recorder.getIntervalHistogram(); // discard the warm-up
+        errors.set(0);
+        Sampler sampler = Sampler.start();
+        long start = System.nanoTime();
+        Thread.sleep(load.measureMs());
+        Histogram h = recorder.getIntervalHistogram();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Sampler.Peaks peaks = sampler.stop();
+        stop.set(true);
+        boolean drained = stopped.await(30, TimeUnit.SECONDS);
+        return new Result(scenario, system, h.getTotalCount() / seconds, ms(h.getValueAtPercentile(50)),
+                ms(h.getValueAtPercentile(99)), null, peaks.threads(), peaks.heapMb(), null, null, h.getTotalCount(),
+                errors.get(), 1, drained ? null : "in-flight calls did not finish within 30 s of the end");
+    }
+
+    private static void loop(Systems.Target t, Recorder recorder, AtomicLong errors, AtomicBoolean stop,
+                             CountDownLatch stopped) {
+        long start = System.nanoTime();
+        CompletableFuture<?> f;
+        try {
+            f = t.call();
+        } catch (RuntimeException e) {
+            errors.incrementAndGet();
+            stopped.countDown();
+            return;
+        }
+        f.whenComplete((r, e) -> {
+            if (e != null) {
+                errors.incrementAndGet();
+            } else {
+                recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+            }
+            if (stop.get()) {
+                stopped.countDown();
+            } else {
+                loop(t, recorder, errors, stop, stopped);
+            }
+        });
+    }
+
+    private static double ms(long micros) {
+        return Math.round(micros / 10.0) / 100.0;
+    }
+
+    // ------------------------------------------------------------------ burst
+
+    static Result burst(String scenario, String system, Systems.Target target, Load load) throws InterruptedException {
+        if (load.warmupCalls() > 0) {
+            fire(target, load.warmupCalls(), load.deadlineMs(), null);
+        }
+        Recorder recorder = new Recorder(3);
+        Sampler sampler = Sampler.start();
+        long start = System.nanoTime();
+        long[] outcome = fire(target, load.calls(), load.deadlineMs(), recorder);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Sampler.Peaks peaks = sampler.stop();
+        Histogram h = recorder.getIntervalHistogram();
+        boolean finished = outcome[0] + outcome[1] == load.calls();
+        return new Result(scenario, system, outcome[0] / seconds, ms(h.getValueAtPercentile(50)),
+                ms(h.getValueAtPercentile(99)), finished ? seconds : null, peaks.threads(), peaks.heapMb(), null, null,
+                outcome[0], outcome[1], 1, finished ? null : String.format("only %,d of %,d calls completed within "
+                        + "the %d s deadline", outcome[0], load.calls(), load.deadlineMs() / 1000));
+    }
+
+    /** Starts n calls at once; returns {completed, failed} once all ended or the deadline passed. */
+    private static long[] fire(Systems.Target target, int n, long deadlineMs, Recorder recorder)
+            throws InterruptedException {
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            CompletableFuture<?> f;
+            try {
+                f = target.call();
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                done.countDown();
+                continue;
+            }
+            f.whenComplete((r, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                } else {
+                    ok.incrementAndGet();
+                    if (recorder != null) {
+                        recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+                    }
+                }
+                done.countDown();
+            });
+        }
+        done.await(deadlineMs, TimeUnit.MILLISECONDS);
+        return new long[] {ok.get(), failed.get()};
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    static Result streams(String scenario, String system, Systems.Target target, Load load)
+            throws InterruptedException {
+        if (load.warmupCalls() > 0) {
+            openStreams(target, load.warmupCalls(), load.deadlineMs(), new Recorder(3), new Recorder(3));
+        }
+        Recorder first = new Recorder(3);
+        Recorder last = new Recorder(3);
+        Sampler sampler = Sampler.start();
+        long start = System.nanoTime();
+        long[] outcome = openStreams(target, load.calls(), load.deadlineMs(), first, last);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Sampler.Peaks peaks = sampler.stop();
+        Histogram f = first.getIntervalHistogram();
+        Histogram l = last.getIntervalHistogram();
+        boolean finished = outcome[0] + outcome[1] == load.calls();
+        String note = null;
+        if (!finished) {
+            note = String.format("only %,d of %,d streams completed within the %d s deadline", outcome[0],
+                    load.calls(), load.deadlineMs() / 1000);
+        } else if (outcome[2] > 0) {
+            note = String.format("%,d streams ended with fewer than %d chunks", outcome[2], Workload.STREAM_CHUNKS);
+        }
+        return new Result(scenario, system, outcome[0] / seconds, ms(l.getValueAtPercentile(50)),
+                ms(l.getValueAtPercentile(99)), finished ? seconds : null, peaks.threads(), peaks.heapMb(),
+                ms(f.getValueAtPercentile(50)), ms(f.getValueAtPercentile(99)), outcome[0], outcome[1], 1, note);
+    }
+
+    /** Opens n streams at once; returns {completed, failed, short}. */
+    private static long[] openStreams(Systems.Target target, int n, long deadlineMs, Recorder first, Recorder last)
+            throws InterruptedException {
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong shortStreams = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            CompletableFuture<Integer> f;
+            try {
+                f = target.stream(() -> first.recordValue(Math.max(1, (System.nanoTime() - start) / 1000)));
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                done.countDown();
+                continue;
+            }
+            f.whenComplete((chunks, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                } else {
+                    ok.incrementAndGet();
+                    last.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+                    if (chunks < Workload.STREAM_CHUNKS) {
+                        shortStreams.incrementAndGet();
+                    }
+                }
+                done.countDown();
+            });
+        }
+        done.await(deadlineMs, TimeUnit.MILLISECONDS);
+        return new long[] {ok.get(), failed.get(), shortStreams.get()};
+    }
+
+    // ------------------------------------------------------------------ evaluate
+
+    static Result evaluate(Scenario scenario, String system, Load load, String baseUrl)
+            throws InterruptedException {
+        OpenAiCompatibleLm lm = null;
+        Program program;
+        if (system.equals(Scenario.EVALUATE)) {
+            lm = Systems.dspexLm(baseUrl, load.concurrency());
+            program = Predict.of(Workload.SIGNATURE).withLm(lm);
+        } else if (system.equals(Scenario.EVALUATE_NO_HTTP)) {
+            Duration latency = Duration.ofMillis(scenario.latencyMs());
+            program = inputs -> Mono.delay(latency).map(t -> Prediction.of(Map.of("answer", Workload.ANSWER)));
+        } else {
+            throw new IllegalArgumentException("unknown evaluate system '" + system + "'");
+        }
+        try {
+            if (load.warmupCalls() > 0) {
+                evaluateOnce(devset(load.warmupCalls()), load, program);
+            }
+            Sampler sampler = Sampler.start();
+            long start = System.nanoTime();
+            EvaluationResult result = evaluateOnce(devset(load.calls()), load, program);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Sampler.Peaks peaks = sampler.stop();
+            double ideal = idealSeconds(scenario, load);
+            long errors = result.rows().stream().filter(r -> r.error().isPresent()).count();
+            return new Result(scenario.name(), system, load.calls() / seconds, null, null, seconds, peaks.threads(),
+                    peaks.heapMb(), null, null, (long) result.rows().size(), errors, 1,
+                    String.format("score %.1f%%, %.3fx the ideal %.1f s", result.score(), seconds / ideal, ideal));
+        } finally {
+            if (lm != null) {
+                lm.close();
+            }
+        }
+    }
+
+    static double idealSeconds(Scenario scenario, Load load) {
+        return (double) load.calls() / load.concurrency() * scenario.latencyMs() / 1000.0;
+    }
+
+    private static EvaluationResult evaluateOnce(List<Example> devset, Load load, Program program) {
+        Evaluate evaluate = Evaluate.builder().devset(devset).metric(Metrics.exactMatch("answer"))
+                .concurrency(load.concurrency()).displayProgress(false).build();
+        return evaluate.run(program).block(Duration.ofMillis(load.deadlineMs()));
+    }
+
+    private static List<Example> devset(int n) {
+        List<Example> devset = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            devset.add(Example.of(Map.of("question", Workload.QUESTION, "answer", Workload.ANSWER))
+                    .withInputs("question"));
+        }
+        return devset;
+    }
+
+    // ------------------------------------------------------------------ sampling
+
+    /** Samples live threads and heap used every 5 ms on a daemon thread. */
+    static final class Sampler {
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+        private volatile long peakHeap;
+
+        record Peaks(int threads, double heapMb) {
+        }
+
+        private Sampler() {
+            THREADS.resetPeakThreadCount();
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    long used = MEMORY.getHeapMemoryUsage().getUsed();
+                    if (used > peakHeap) {
+                        peakHeap = used;
+                    }
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "bench-sampler");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        static Sampler start() {
+            return new Sampler();
+        }
+
+        Peaks stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+            long used = MEMORY.getHeapMemoryUsage().getUsed();
+            long heap = Math.max(peakHeap, used);
+            return new Peaks(THREADS.getPeakThreadCount(), Math.round(heap / 1024.0 / 1024.0 * 10) / 10.0);
+        }
+    }
+}

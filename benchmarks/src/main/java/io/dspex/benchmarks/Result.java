@@ -1,0 +1,55 @@
+package io.dspex.benchmarks;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * One measurement: a system in a scenario, one iteration or the median of several. Fields a scenario does not
+ * measure are null.
+ *
+ * @param scenario       the scenario
+ * @param system         the system
+ * @param throughputPerS completed calls (or examples) per second
+ * @param p50Ms          median latency of a call; for streams, of the whole stream (to its last chunk)
+ * @param p99Ms          99th percentile of the same
+ * @param wallS          wall time of the measured phase (burst, streams, evaluate)
+ * @param peakThreads    peak live threads of the client JVM during the measured phase
+ * @param peakHeapMb     peak heap used by the client JVM during the measured phase (sampled every 5 ms)
+ * @param firstChunkP50Ms streams: median time to the first chunk
+ * @param firstChunkP99Ms streams: 99th percentile time to the first chunk
+ * @param completed      calls, streams or examples completed in the measured phase
+ * @param errors         calls that failed in the measured phase
+ * @param iterations     how many iterations the median is of (1 for a single iteration)
+ * @param note           what went wrong or what to know, or null
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+record Result(
+        @JsonProperty("scenario") String scenario,
+        @JsonProperty("system") String system,
+        @JsonProperty("throughput_per_s") Double throughputPerS,
+        @JsonProperty("p50_ms") Double p50Ms,
+        @JsonProperty("p99_ms") Double p99Ms,
+        @JsonProperty("wall_s") Double wallS,
+        @JsonProperty("peak_threads") Integer peakThreads,
+        @JsonProperty("peak_heap_mb") Double peakHeapMb,
+        @JsonProperty("first_chunk_p50_ms") Double firstChunkP50Ms,
+        @JsonProperty("first_chunk_p99_ms") Double firstChunkP99Ms,
+        @JsonProperty("completed") Long completed,
+        @JsonProperty("errors") Long errors,
+        @JsonProperty("iterations") Integer iterations,
+        @JsonProperty("note") String note) {
+
+    static Result failed(String scenario, String system, String note) {
+        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, 0, note);
+    }
+
+    Result withNote(String n) {
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n);
+    }
+
+    Result withIterations(int n) {
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note);
+    }
+}

@@ -1,0 +1,368 @@
+package io.dspex.benchmarks;
+
+import com.openai.client.OpenAIClientAsync;
+import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.core.http.AsyncStreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import io.dspex.StreamEvent;
+import io.dspex.lm.LmChunk;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.Message;
+import io.dspex.lm.OpenAiCompatibleLm;
+import io.dspex.predict.Predict;
+import io.dspex.test.MockLmServer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/** The systems compared: each makes one chat call, or one stream, the way its users would. */
+final class Systems {
+
+    private Systems() {
+    }
+
+    /** One system under test, ready to call the server. */
+    interface Target extends AutoCloseable {
+
+        /** @return completes when one chat call has completed and its answer was checked */
+        CompletableFuture<?> call();
+
+        /**
+         * @param firstChunk run once, when the first chunk arrives
+         * @return completes with the number of chunks received when the stream has ended
+         */
+        CompletableFuture<Integer> stream(Runnable firstChunk);
+
+        @Override
+        void close();
+    }
+
+    /**
+     * @param name        the system
+     * @param baseUrl     the server's {@code http://127.0.0.1:PORT/v1}
+     * @param concurrency calls in flight: the pool (or thread pool) size
+     * @return the system, connected to nothing yet
+     */
+    static Target create(String name, String baseUrl, int concurrency) {
+        switch (name) {
+            case Scenario.RAW:
+                return new Raw(baseUrl, concurrency);
+            case Scenario.LM_CALL:
+                return new LmCall(baseUrl, concurrency);
+            case Scenario.PREDICT:
+                return new PredictTarget(baseUrl, concurrency);
+            case Scenario.LANGCHAIN4J:
+                return new LangChain4j(baseUrl, concurrency);
+            case Scenario.OPENAI_JAVA:
+                return new OpenAiJava(baseUrl);
+            default:
+                throw new IllegalArgumentException("unknown system '" + name + "'; known: " + Scenario.CLIENTS);
+        }
+    }
+
+    static OpenAiCompatibleLm dspexLm(String baseUrl, int concurrency) {
+        return OpenAiCompatibleLm.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY).model(Workload.MODEL)
+                .maxConnections(concurrency).build();
+    }
+
+    static void check(String answer) {
+        if (answer == null || !answer.contains(Workload.ANSWER)) {
+            throw new IllegalStateException("unexpected answer: " + answer);
+        }
+    }
+
+    /**
+     * The exact bytes OpenAiCompatibleLm sends for the workload's messages, captured from an in-process
+     * MockLmServer's recorded request.
+     */
+    static byte[] capturedBody(boolean stream) {
+        try (MockLmServer server = MockLmServer.create().reply(Workload.REPLY).start();
+             OpenAiCompatibleLm lm = dspexLm(server.baseUrl(), 1)) {
+            LmRequest request = LmRequest.of(Workload.messages());
+            if (stream) {
+                lm.stream(request).blockLast(Duration.ofSeconds(30));
+            } else {
+                lm.call(request).block(Duration.ofSeconds(30));
+            }
+            return server.lastRequest().rawBody().getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A bare Reactor Netty POST of the same bytes: the limit of this stack. */
+    static final class Raw implements Target {
+        private final ConnectionProvider provider;
+        private final HttpClient client;
+        private final String url;
+        private final byte[] body;
+        private final byte[] streamBody;
+
+        Raw(String baseUrl, int concurrency) {
+            this.url = baseUrl + "/chat/completions";
+            this.body = capturedBody(false);
+            this.streamBody = capturedBody(true);
+            this.provider = ConnectionProvider.builder("raw").maxConnections(concurrency)
+                    .pendingAcquireMaxCount(-1).pendingAcquireTimeout(Duration.ofSeconds(60)).build();
+            this.client = HttpClient.create(provider).keepAlive(true).headers(h -> {
+                h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+                h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + Workload.API_KEY);
+            });
+        }
+
+        @Override
+        public CompletableFuture<?> call() {
+            return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+                    .responseSingle((res, content) -> {
+                        if (res.status().code() != 200) {
+                            return Mono.error(new IllegalStateException("status " + res.status()));
+                        }
+                        return content.asByteArray();
+                    }).toFuture();
+        }
+
+        @Override
+        public CompletableFuture<Integer> stream(Runnable firstChunk) {
+            AtomicBoolean first = new AtomicBoolean();
+            AtomicInteger events = new AtomicInteger();
+            AtomicLong last = new AtomicLong();
+            return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(streamBody)))
+                    .responseContent()
+                    .doOnNext(buf -> {
+                        if (first.compareAndSet(false, true)) {
+                            firstChunk.run();
+                        }
+                        events.addAndGet(countEvents(buf, last));
+                    })
+                    .then(Mono.fromSupplier(events::get)).toFuture();
+        }
+
+        /** Counts SSE event ends ("\n\n"), carrying the previous buffer's last byte in {@code last}. */
+        private static int countEvents(ByteBuf buf, AtomicLong last) {
+            int n = 0;
+            long prev = last.get();
+            for (int i = buf.readerIndex(); i < buf.writerIndex(); i++) {
+                byte b = buf.getByte(i);
+                if (b == '\n' && prev == '\n') {
+                    n++;
+                    prev = 0;
+                } else {
+                    prev = b;
+                }
+            }
+            last.set(prev);
+            return n;
+        }
+
+        @Override
+        public void close() {
+            provider.dispose();
+        }
+    }
+
+    /** {@code OpenAiCompatibleLm.call} (and {@code stream}) with the same messages. */
+    static final class LmCall implements Target {
+        private final OpenAiCompatibleLm lm;
+        private final LmRequest request = LmRequest.of(Workload.messages());
+
+        LmCall(String baseUrl, int concurrency) {
+            this.lm = dspexLm(baseUrl, concurrency);
+        }
+
+        @Override
+        public CompletableFuture<?> call() {
+            return lm.call(request).map(LmResponse::text).doOnNext(Systems::check).toFuture();
+        }
+
+        @Override
+        public CompletableFuture<Integer> stream(Runnable firstChunk) {
+            AtomicInteger chunks = new AtomicInteger();
+            return lm.stream(request)
+                    .filter(c -> c.text() != null && !c.text().isEmpty())
+                    .doOnNext(c -> {
+                        if (chunks.getAndIncrement() == 0) {
+                            firstChunk.run();
+                        }
+                    })
+                    .map(LmChunk::text)
+                    .then(Mono.fromSupplier(chunks::get)).toFuture();
+        }
+
+        @Override
+        public void close() {
+            lm.close();
+        }
+    }
+
+    /** {@code Predict.forward} with the ChatAdapter: formatting, the call, parsing. */
+    static final class PredictTarget implements Target {
+        private final OpenAiCompatibleLm lm;
+        private final Predict predict;
+
+        PredictTarget(String baseUrl, int concurrency) {
+            this.lm = dspexLm(baseUrl, concurrency);
+            this.predict = Predict.of(Workload.SIGNATURE).withLm(lm);
+        }
+
+        @Override
+        public CompletableFuture<?> call() {
+            return predict.forward(Workload.inputs()).map(p -> (String) p.get("answer"))
+                    .doOnNext(Systems::check).toFuture();
+        }
+
+        @Override
+        public CompletableFuture<Integer> stream(Runnable firstChunk) {
+            AtomicInteger chunks = new AtomicInteger();
+            return predict.stream(Workload.inputs())
+                    .doOnNext(e -> {
+                        if (e instanceof StreamEvent.Chunk && chunks.getAndIncrement() == 0) {
+                            firstChunk.run();
+                        }
+                    })
+                    .ofType(StreamEvent.Done.class)
+                    .map(d -> {
+                        // Predict streams field text, not the reply's 500 chunks one for one (the field markers are
+                        // not field text): check that the answer holds every streamed word instead.
+                        String answer = (String) d.prediction().get("answer");
+                        if (!answer.startsWith("token0") || !answer.endsWith("token" + (Workload.STREAM_CHUNKS - 11))) {
+                            throw new IllegalStateException("unexpected streamed answer: " + answer);
+                        }
+                        return Workload.STREAM_CHUNKS;
+                    })
+                    .single().toFuture();
+        }
+
+        @Override
+        public void close() {
+            lm.close();
+        }
+    }
+
+    /** LangChain4j's OpenAI chat model, blocking, driven from a thread pool the size of the concurrency. */
+    static final class LangChain4j implements Target {
+        private final OpenAiChatModel model;
+        private final OpenAiStreamingChatModel streaming;
+        private final ExecutorService pool;
+        private final List<ChatMessage> messages = new ArrayList<>();
+
+        LangChain4j(String baseUrl, int concurrency) {
+            this.model = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY)
+                    .modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
+            this.streaming = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY)
+                    .modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
+            this.pool = Executors.newFixedThreadPool(concurrency);
+            for (Message m : Workload.messages()) {
+                messages.add(m.role() == Message.Role.SYSTEM ? SystemMessage.from(m.content())
+                        : UserMessage.from(m.content()));
+            }
+        }
+
+        @Override
+        public CompletableFuture<?> call() {
+            return CompletableFuture.supplyAsync(() -> {
+                ChatResponse r = model.chat(messages);
+                check(r.aiMessage().text());
+                return r;
+            }, pool);
+        }
+
+        @Override
+        public CompletableFuture<Integer> stream(Runnable firstChunk) {
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            AtomicInteger chunks = new AtomicInteger();
+            streaming.chat(messages, new StreamingChatResponseHandler() {
+                @Override
+                public void onPartialResponse(String partial) {
+                    if (chunks.getAndIncrement() == 0) {
+                        firstChunk.run();
+                    }
+                }
+
+                @Override
+                public void onCompleteResponse(ChatResponse response) {
+                    done.complete(chunks.get());
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    done.completeExceptionally(error);
+                }
+            });
+            return done;
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The official OpenAI Java SDK's async client (OkHttp), with its defaults. */
+    static final class OpenAiJava implements Target {
+        private final OpenAIClientAsync client;
+        private final ChatCompletionCreateParams params;
+
+        OpenAiJava(String baseUrl) {
+            this.client = OpenAIOkHttpClientAsync.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY).build();
+            ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(Workload.MODEL);
+            for (Message m : Workload.messages()) {
+                if (m.role() == Message.Role.SYSTEM) {
+                    b.addSystemMessage(m.content());
+                } else {
+                    b.addUserMessage(m.content());
+                }
+            }
+            this.params = b.build();
+        }
+
+        @Override
+        public CompletableFuture<?> call() {
+            return client.chat().completions().create(params).thenApply((ChatCompletion c) -> {
+                check(c.choices().get(0).message().content().orElse(null));
+                return c;
+            });
+        }
+
+        @Override
+        public CompletableFuture<Integer> stream(Runnable firstChunk) {
+            AtomicInteger chunks = new AtomicInteger();
+            AsyncStreamResponse<ChatCompletionChunk> response = client.chat().completions().createStreaming(params);
+            response.subscribe(chunk -> {
+                for (ChatCompletionChunk.Choice c : chunk.choices()) {
+                    if (c.delta().content().filter(s -> !s.isEmpty()).isPresent()
+                            && chunks.getAndIncrement() == 0) {
+                        firstChunk.run();
+                    }
+                }
+            });
+            return response.onCompleteFuture().thenApply(v -> chunks.get());
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+}
