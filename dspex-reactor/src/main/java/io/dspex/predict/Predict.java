@@ -76,6 +76,8 @@ public final class Predict implements Predictor {
     private final Adapter adapter;
     private final LanguageModel lm;
     private final RetryPolicy retry;
+    /** Names this predictor in a failure's trace; built once, not on every call. */
+    private final String label;
 
     private Predict(Signature signature, List<Example> demos, CallConfig config, Adapter adapter, LanguageModel lm,
                     RetryPolicy retry) {
@@ -85,6 +87,7 @@ public final class Predict implements Predictor {
         this.adapter = adapter;
         this.lm = lm;
         this.retry = retry;
+        this.label = "Predict(" + signature.spec() + ")";
     }
 
     /**
@@ -217,7 +220,7 @@ public final class Predict implements Predictor {
                     .ifPresent(t -> t.record(new Trace.Entry(this, inputs, p))));
         // A light checkpoint: the description marks the predictor in a failure's trace. Capturing the assembly
         // stack trace as well walked the (deep) event-loop stack on every call: about 10 us of CPU per forward.
-        }).checkpoint("Predict(" + signature.spec() + ")");
+        }).checkpoint(label);
     }
 
     /** The settings of one run, resolved from Context, this predictor and the global defaults. */

@@ -122,6 +122,22 @@ class PredictTest {
     }
 
     @Test
+    void toRetryMakesTheSameDecisionsForOtherPublishers() {
+        AtomicInteger subscriptions = new AtomicInteger();
+        Mono<String> flaky = Mono.defer(() -> subscriptions.incrementAndGet() < 3
+                ? Mono.error(new LmException.Connection("reset", null)) : Mono.just("ok"));
+        StepVerifier.withVirtualTime(() -> flaky.retryWhen(fixed(4).toRetry()))
+                .thenAwait(Duration.ofSeconds(3))
+                .expectNext("ok")
+                .verifyComplete();
+        assertThat(subscriptions.get()).isEqualTo(3);
+        StepVerifier.withVirtualTime(() -> Mono.error(new IllegalStateException("not an LM error"))
+                        .retryWhen(fixed(4).toRetry()))
+                .expectError(IllegalStateException.class)
+                .verify();
+    }
+
+    @Test
     void retryAfterReplacesTheBackoff() {
         SeqLm lm = new SeqLm(new LmException.RateLimit("slow down", Duration.ofSeconds(7)), ANSWER);
         StepVerifier.withVirtualTime(() -> Predict.of("question -> answer").withLm(lm).withRetry(fixed(3))
