@@ -66,6 +66,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private final String id;
     private final ConnectionProvider provider;
     private final HttpClient client;
+    /** The POST to {@code /chat/completions}, configured once: building it per call copied the client config twice. */
+    private final HttpClient.RequestSender chatPost;
     private final PoolRegistry pools = new PoolRegistry();
 
     private OpenAiCompatibleLm(Builder b) {
@@ -99,6 +101,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                     }
                     headers.forEach(h::set);
                 });
+        this.chatPost = client.request(HttpMethod.POST).uri(chatUrl);
     }
 
     private static String buildId(Builder b) {
@@ -150,9 +153,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
         return Mono.defer(() -> {
             byte[] body = ChatCodec.writeChat(request, defaults, false);
-            return client.request(HttpMethod.POST)
-                    .uri(chatUrl)
-                    .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+            return chatPost.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
                     .responseSingle((res, content) -> content.asByteArray()
                             .defaultIfEmpty(EMPTY)
                             .map(bytes -> toResponse(res, bytes)));
@@ -199,9 +200,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
         return Flux.defer(() -> {
             byte[] body = ChatCodec.writeChat(request, defaults, true);
-            return client.request(HttpMethod.POST)
-                    .uri(chatUrl)
-                    .send((req, out) -> {
+            return chatPost.send((req, out) -> {
                         req.header(HttpHeaderNames.ACCEPT, "text/event-stream");
                         return out.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)));
                     })
