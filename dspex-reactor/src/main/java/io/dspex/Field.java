@@ -1,6 +1,9 @@
 package io.dspex;
 
 import java.lang.reflect.Type;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -21,13 +24,51 @@ public final class Field {
     private final FieldType type;
     private final String description;
     private final String prefix;
+    private final Map<Constraint, Object> constraints;
 
     private Field(String name, boolean input, FieldType type, String description, String prefix) {
+        this(name, input, type, description, prefix, Map.of());
+    }
+
+    private Field(String name, boolean input, FieldType type, String description, String prefix,
+                  Map<Constraint, Object> constraints) {
         this.name = name;
         this.input = input;
         this.type = type;
         this.description = description;
         this.prefix = prefix;
+        this.constraints = constraints;
+    }
+
+    /**
+     * A constraint on a field's value, as DSPy takes them from pydantic's {@code Field(ge=.., le=..)} keyword
+     * arguments. Adapters describe constraints to the model on the field's line
+     * ({@code Constraints: greater than or equal to: 0, less than or equal to: 1}); they are not checked when a
+     * reply is parsed.
+     */
+    public enum Constraint {
+        /** pydantic's {@code gt}. */
+        GT("greater than: "),
+        /** pydantic's {@code ge}. */
+        GE("greater than or equal to: "),
+        /** pydantic's {@code lt}. */
+        LT("less than: "),
+        /** pydantic's {@code le}. */
+        LE("less than or equal to: "),
+        /** pydantic's {@code min_length}. */
+        MIN_LENGTH("minimum length: "),
+        /** pydantic's {@code max_length}. */
+        MAX_LENGTH("maximum length: "),
+        /** pydantic's {@code multiple_of}. */
+        MULTIPLE_OF("a multiple of the given number: "),
+        /** pydantic's {@code allow_inf_nan}. */
+        ALLOW_INF_NAN("allow 'inf', '-inf', 'nan' values: ");
+
+        private final String text;
+
+        Constraint(String text) {
+            this.text = text;
+        }
     }
 
     private static Field create(String name, boolean input, FieldType type, String description) {
@@ -192,7 +233,7 @@ public final class Field {
      * @return a copy with it
      */
     public Field withDescription(String description) {
-        return new Field(name, input, type, description == null ? "" : description, prefix);
+        return new Field(name, input, type, description == null ? "" : description, prefix, constraints);
     }
 
     /**
@@ -203,7 +244,7 @@ public final class Field {
         if (prefix == null) {
             throw new IllegalArgumentException("prefix of field '" + name + "' must not be null");
         }
-        return new Field(name, input, type, description, prefix);
+        return new Field(name, input, type, description, prefix, constraints);
     }
 
     /**
@@ -214,7 +255,7 @@ public final class Field {
         if (type == null) {
             throw new IllegalArgumentException("type of field '" + name + "' must not be null");
         }
-        return new Field(name, input, type, description, prefix);
+        return new Field(name, input, type, description, prefix, constraints);
     }
 
     /**
@@ -276,20 +317,71 @@ public final class Field {
         return cased;
     }
 
+    /**
+     * Adds a constraint, described to the model in the order added (DSPy keeps the keyword arguments' order).
+     *
+     * <pre>{@code
+     * Field score = Field.output("score", "float").withConstraint(Field.Constraint.GE, 0).withConstraint(Field.Constraint.LE, 1);
+     * // rendered: 2. `score` (float): \nConstraints: greater than or equal to: 0, less than or equal to: 1
+     * }</pre>
+     *
+     * @param constraint which constraint
+     * @param value      its bound: a number, or a boolean for {@link Constraint#ALLOW_INF_NAN}; rendered as Python
+     *                   prints it ({@code 0}, {@code 0.5}, {@code True})
+     * @return a copy with the constraint (replacing an earlier value of the same constraint in its place)
+     * @throws IllegalArgumentException when either is null or the value is not a number or boolean
+     */
+    public Field withConstraint(Constraint constraint, Object value) {
+        if (constraint == null || value == null) {
+            throw new IllegalArgumentException("constraint and value of field '" + name + "' must not be null");
+        }
+        if (!(value instanceof Number || value instanceof Boolean)) {
+            throw new IllegalArgumentException("constraint " + constraint + " of field '" + name
+                    + "' takes a number or boolean, got " + value.getClass().getSimpleName());
+        }
+        Map<Constraint, Object> c = new LinkedHashMap<>(constraints);
+        c.put(constraint, value);
+        return new Field(name, input, type, description, prefix, Collections.unmodifiableMap(c));
+    }
+
+    /** @return the constraints in the order added (empty when none) */
+    public Map<Constraint, Object> constraints() {
+        return constraints;
+    }
+
+    /**
+     * @return the constraints as DSPy describes them to the model, e.g.
+     *         {@code greater than or equal to: 0, less than or equal to: 1}; empty when none
+     */
+    public String constraintsText() {
+        if (constraints.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<Constraint, Object> e : constraints.entrySet()) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(e.getKey().text).append(io.dspex.internal.PyFormat.str(e.getValue()));
+        }
+        return sb.toString();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Field f && f.input == input && f.name.equals(name) && f.type.equals(type)
-                && f.description.equals(description) && f.prefix.equals(prefix);
+                && f.description.equals(description) && f.prefix.equals(prefix) && f.constraints.equals(constraints);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, input, type, description, prefix);
+        return Objects.hash(name, input, type, description, prefix, constraints);
     }
 
     @Override
     public String toString() {
         return (input ? "InputField(" : "OutputField(") + name + ": " + type
-                + (description.isEmpty() ? "" : ", desc=" + description) + ")";
+                + (description.isEmpty() ? "" : ", desc=" + description)
+                + (constraints.isEmpty() ? "" : ", constraints=" + constraintsText()) + ")";
     }
 }

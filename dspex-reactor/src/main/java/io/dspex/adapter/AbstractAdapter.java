@@ -254,6 +254,9 @@ abstract class AbstractAdapter implements Adapter {
             }
             sb.append(i + 1).append(". `").append(f.name()).append("` (").append(f.type().dspyName()).append("): ")
                     .append(f.description());
+            if (!f.constraints().isEmpty()) {
+                sb.append("\nConstraints: ").append(f.constraintsText());
+            }
         }
         return PyFormat.strip(sb.toString());
     }
