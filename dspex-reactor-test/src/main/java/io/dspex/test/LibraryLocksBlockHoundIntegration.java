@@ -1,4 +1,4 @@
-package io.dspex.samples;
+package io.dspex.test;
 
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.integration.BlockHoundIntegration;
@@ -6,7 +6,9 @@ import reactor.blockhound.integration.BlockHoundIntegration;
 /**
  * Allows two brief lock waits inside libraries that BlockHound reports as blocking calls on event loops, which
  * made the test kit's MockLmServer answer 500 to a first burst of concurrent requests (the client then retried
- * after a backoff, slowing the tests down by seconds):
+ * after a backoff, slowing the tests down by seconds). The kit registers it as a BlockHound service, so it applies
+ * in every test JVM that has both the kit and BlockHound on its class path (the kit does not bring BlockHound:
+ * its dependency is optional):
  *
  * <ul>
  *   <li>Jackson builds a type's deserializer once, under a {@code ReentrantLock}; the first concurrent reads of a
@@ -15,7 +17,7 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *       contention.</li>
  * </ul>
  *
- * <p>Nothing else is allowed: a blocking call in the samples' own code still fails the tests.
+ * <p>Nothing else is allowed: a blocking call in your own code still fails your tests.
  */
 public final class LibraryLocksBlockHoundIntegration implements BlockHoundIntegration {
 
