@@ -110,7 +110,11 @@ class EvaluateUnderFaultsTest {
                 .faultWhen(r -> {
                     slowReceived.incrementAndGet();
                     return true;
-                }, Fault.delay(Duration.ofSeconds(30)));
+                }, Fault.delay(Duration.ofSeconds(30)))
+                // The failures answer only after a second, so the other first examples' requests have reached the
+                // server by then (on a cold pool under load they could otherwise still be connecting when the run
+                // stops, and never be seen at all).
+                .latency(Duration.ofSeconds(1));
         Evaluate evaluate = Evaluate.builder().devset(devset(200)).metric(Metrics.exactMatch("answer"))
                 .concurrency(16).maxErrors(3).build();
         long closedBefore = server.connectionsClosed();
