@@ -49,9 +49,10 @@ class MockLmServerStreamPacingTest {
             List<Long> arrivals = streamArrivals(server, text);
             assertThat(text.toString()).isEqualTo(words(6));
             assertThat(arrivals).hasSize(6);
-            // Events leave the server at least 40 ms apart, so the first and last content chunk cannot arrive
-            // closer than 5 intervals: a lower bound only, which load can never break.
-            assertThat(Duration.ofNanos(arrivals.get(5) - arrivals.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+            // Events are scheduled 40 ms apart, so the first and last content chunk arrive about 5 intervals apart.
+            // A lower bound only, and a loose one: the scheduler may run the first event a little late and the
+            // rest on time (seen: 197.8 ms under load), while an unpaced stream takes well under 10 ms.
+            assertThat(Duration.ofNanos(arrivals.get(5) - arrivals.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(120));
         }
     }
 
