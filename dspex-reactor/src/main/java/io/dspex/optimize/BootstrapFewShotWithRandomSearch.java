@@ -37,29 +37,25 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
     private static final Logger LOG = LoggerFactory.getLogger(BootstrapFewShotWithRandomSearch.class);
 
     private final Metric metric;
-    private final Double metricThreshold;
+    private final BootstrapFewShot base;
     private final int maxBootstrappedDemos;
     private final int maxLabeledDemos;
-    private final int maxRounds;
     private final int numCandidatePrograms;
     private final int concurrency;
     private final int maxErrors;
     private final Double stopAtScore;
-    private final Program teacher;
     private final boolean labeledSample;
     private final long seed;
 
     private BootstrapFewShotWithRandomSearch(Builder b) {
         this.metric = b.metric;
-        this.metricThreshold = b.metricThreshold;
+        this.base = b.bootstrap.build();
         this.maxBootstrappedDemos = b.maxBootstrappedDemos;
         this.maxLabeledDemos = b.maxLabeledDemos;
-        this.maxRounds = b.maxRounds;
         this.numCandidatePrograms = b.numCandidatePrograms;
         this.concurrency = b.concurrency;
         this.maxErrors = b.maxErrors;
         this.stopAtScore = b.stopAtScore;
-        this.teacher = b.teacher;
         this.labeledSample = b.labeledSample;
         this.seed = b.seed;
     }
@@ -140,9 +136,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
 
     /** The bootstrap of one candidate: a fresh optimizer with this search's settings and the given size. */
     BootstrapFewShot bootstrap(int maxBootstrapped) {
-        return BootstrapFewShot.builder().metric(metric).metricThreshold(metricThreshold)
-                .maxBootstrappedDemos(maxBootstrapped).maxLabeledDemos(maxLabeledDemos).maxRounds(maxRounds)
-                .maxErrors(maxErrors).teacher(teacher).concurrency(concurrency).seed(seed).build();
+        return base.toBuilder().maxBootstrappedDemos(maxBootstrapped).build();
     }
 
     @Override
@@ -153,16 +147,15 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
 
     /** Configures a {@link BootstrapFewShotWithRandomSearch}; defaults are DSPy's. */
     public static final class Builder {
+        /** Holds and checks the settings each candidate's bootstrap shares. */
+        private final BootstrapFewShot.Builder bootstrap = BootstrapFewShot.builder();
         private Metric metric;
-        private Double metricThreshold;
         private int maxBootstrappedDemos = 4;
         private int maxLabeledDemos = 16;
-        private int maxRounds = 1;
         private int numCandidatePrograms = 16;
         private int concurrency = 8;
         private int maxErrors = 10;
         private Double stopAtScore;
-        private Program teacher;
         private boolean labeledSample = true;
         private long seed;
 
@@ -174,6 +167,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder metric(Metric metric) {
+            bootstrap.metric(metric);
             this.metric = metric;
             return this;
         }
@@ -183,8 +177,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder metricThreshold(Double threshold) {
-            BootstrapFewShot.builder().metricThreshold(threshold);
-            this.metricThreshold = threshold;
+            bootstrap.metricThreshold(threshold);
             return this;
         }
 
@@ -193,7 +186,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this
          */
         public Builder maxBootstrappedDemos(int n) {
-            BootstrapFewShot.builder().maxBootstrappedDemos(n);
+            bootstrap.maxBootstrappedDemos(n);
             this.maxBootstrappedDemos = n;
             return this;
         }
@@ -203,7 +196,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder maxLabeledDemos(int n) {
-            BootstrapFewShot.builder().maxLabeledDemos(n);
+            bootstrap.maxLabeledDemos(n);
             this.maxLabeledDemos = n;
             return this;
         }
@@ -213,8 +206,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder maxRounds(int n) {
-            BootstrapFewShot.builder().maxRounds(n);
-            this.maxRounds = n;
+            bootstrap.maxRounds(n);
             return this;
         }
 
@@ -235,7 +227,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder concurrency(int n) {
-            BootstrapFewShot.builder().concurrency(n);
+            bootstrap.concurrency(n);
             this.concurrency = n;
             return this;
         }
@@ -245,7 +237,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder maxErrors(int n) {
-            BootstrapFewShot.builder().maxErrors(n);
+            bootstrap.maxErrors(n);
             this.maxErrors = n;
             return this;
         }
@@ -264,7 +256,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder teacher(Program teacher) {
-            this.teacher = teacher;
+            bootstrap.teacher(teacher);
             return this;
         }
 
@@ -283,6 +275,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this builder
          */
         public Builder seed(long seed) {
+            bootstrap.seed(seed);
             this.seed = seed;
             return this;
         }
