@@ -147,9 +147,7 @@ public abstract class Module implements Program, Cloneable {
     /** @return a copy with every predictor's demos cleared (DSPy's {@code reset_copy()}) */
     @Override
     public Module reset() {
-        Map<String, Predictor> r = new LinkedHashMap<>();
-        namedPredictors().forEach((k, v) -> r.put(k, v.reset()));
-        return withNamedPredictors(r);
+        return (Module) Program.super.reset();
     }
 
     /** @return each predictor's demos by path */
