@@ -68,10 +68,12 @@ class OpenAiCompatibleLmTest {
             server.faultNext(1, Fault.delay(Duration.ofSeconds(2)));
             reactor.core.Disposable first = lm.call(LmRequest.of(List.of(Message.user("slow")))).subscribe(r -> { }, e -> { });
             try {
-                StepVerifier.create(lm.call(LmRequest.of(List.of(Message.user("queued")))))
+                Duration waited = StepVerifier.create(lm.call(LmRequest.of(List.of(Message.user("queued")))))
                         .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(LmException.Connection.class)
                                 .hasMessageContaining("pending-acquire"))
                         .verify(Duration.ofSeconds(10));
+                // the timeout fires at its time, not when the slow call frees the connection after 2 s
+                assertThat(waited).isBetween(Duration.ofMillis(150), Duration.ofMillis(1500));
             } finally {
                 first.dispose();
             }

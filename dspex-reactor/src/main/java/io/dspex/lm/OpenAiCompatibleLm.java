@@ -82,6 +82,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         this.provider = ConnectionProvider.builder("dspex-lm")
                 .maxConnections(b.maxConnections)
                 .pendingAcquireTimeout(b.pendingAcquireTimeout)
+                .pendingAcquireTimer(PendingAcquireTimer.INSTANCE)
                 .pendingAcquireMaxCount(-1)
                 .maxIdleTime(b.maxIdleTime)
                 .evictInBackground(b.maxIdleTime)
