@@ -190,7 +190,7 @@ public final class Harness {
             return Result.failed(first.scenario(), first.system(), note);
         }
         return new Result(first.scenario(), first.system(), med(ok, Result::throughputPerS), med(ok, Result::p50Ms),
-                med(ok, Result::p99Ms), med(ok, Result::wallS), medInt(ok, Result::peakThreads),
+                med(ok, Result::p99Ms), med(ok, Result::wallS), med(ok, Result::coldWallS), medInt(ok, Result::peakThreads),
                 med(ok, Result::peakHeapMb), med(ok, Result::firstChunkP50Ms), med(ok, Result::firstChunkP99Ms),
                 medLong(ok, Result::completed), medLong(ok, Result::errors), ok.size(), note);
     }

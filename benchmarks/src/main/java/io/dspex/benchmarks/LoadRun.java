@@ -87,7 +87,7 @@ final class LoadRun {
         stop.set(true);
         boolean drained = stopped.await(30, TimeUnit.SECONDS);
         return new Result(scenario, system, h.getTotalCount() / seconds, ms(h.getValueAtPercentile(50)),
-                ms(h.getValueAtPercentile(99)), null, peaks.threads(), peaks.heapMb(), null, null, h.getTotalCount(),
+                ms(h.getValueAtPercentile(99)), null, null, peaks.threads(), peaks.heapMb(), null, null, h.getTotalCount(),
                 errors.get(), 1, drained ? null : "in-flight calls did not finish within 30 s of the end");
     }
 
@@ -123,8 +123,13 @@ final class LoadRun {
     // ------------------------------------------------------------------ burst
 
     static Result burst(String scenario, String system, Systems.Target target, Load load) throws InterruptedException {
+        Double coldSeconds = null;
         if (load.warmupCalls() > 0) {
-            fire(target, load.warmupCalls(), load.deadlineMs(), null);
+            long coldStart = System.nanoTime();
+            long[] cold = fire(target, load.warmupCalls(), load.deadlineMs(), null);
+            if (cold[0] + cold[1] == load.warmupCalls()) {
+                coldSeconds = (System.nanoTime() - coldStart) / 1e9;
+            }
         }
         Recorder recorder = new Recorder(3);
         Sampler sampler = Sampler.start();
@@ -135,7 +140,8 @@ final class LoadRun {
         Histogram h = recorder.getIntervalHistogram();
         boolean finished = outcome[0] + outcome[1] == load.calls();
         return new Result(scenario, system, outcome[0] / seconds, ms(h.getValueAtPercentile(50)),
-                ms(h.getValueAtPercentile(99)), finished ? seconds : null, peaks.threads(), peaks.heapMb(), null, null,
+                ms(h.getValueAtPercentile(99)), finished ? seconds : null, coldSeconds, peaks.threads(), peaks.heapMb(),
+                null, null,
                 outcome[0], outcome[1], 1, finished ? null : String.format("only %,d of %,d calls completed within "
                         + "the %d s deadline", outcome[0], load.calls(), load.deadlineMs() / 1000));
     }
@@ -197,7 +203,7 @@ final class LoadRun {
             note = String.format("%,d streams ended with fewer than %d chunks", outcome[2], Workload.STREAM_CHUNKS);
         }
         return new Result(scenario, system, outcome[0] / seconds, ms(l.getValueAtPercentile(50)),
-                ms(l.getValueAtPercentile(99)), finished ? seconds : null, peaks.threads(), peaks.heapMb(),
+                ms(l.getValueAtPercentile(99)), finished ? seconds : null, null, peaks.threads(), peaks.heapMb(),
                 ms(f.getValueAtPercentile(50)), ms(f.getValueAtPercentile(99)), outcome[0], outcome[1], 1, note);
     }
 
@@ -261,7 +267,7 @@ final class LoadRun {
             Sampler.Peaks peaks = sampler.stop();
             double ideal = idealSeconds(scenario, load);
             long errors = result.rows().stream().filter(r -> r.error().isPresent()).count();
-            return new Result(scenario.name(), system, load.calls() / seconds, null, null, seconds, peaks.threads(),
+            return new Result(scenario.name(), system, load.calls() / seconds, null, null, seconds, null, peaks.threads(),
                     peaks.heapMb(), null, null, (long) result.rows().size(), errors, 1,
                     String.format("score %.1f%%, %.3fx the ideal %.1f s", result.score(), seconds / ideal, ideal));
         } finally {

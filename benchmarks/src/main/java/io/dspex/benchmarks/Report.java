@@ -90,8 +90,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT)) {
                 Optional<Result> r = find(b, sys);
                 Double wall = r.map(Result::wallS).orElse(null);
-                t.add(new Target(b, sys + " wall time <= 1.5 s", wall == null ? "did not finish"
-                        : fmt(wall, 2) + " s", r.isEmpty() ? Optional.empty() : Optional.of(wall != null && wall <= 1.5)));
+                Double cold = r.map(Result::coldWallS).orElse(null);
+                t.add(new Target(b, sys + " wall time <= 1.5 s (warm pool)", wall == null ? "did not finish"
+                        : fmt(wall, 2) + " s" + (cold == null ? "" : " (cold pool: " + fmt(cold, 2) + " s)"), r.isEmpty() ? Optional.empty() : Optional.of(wall != null && wall <= 1.5)));
                 Integer threads = r.map(Result::peakThreads).orElse(null);
                 t.add(new Target(b, sys + " peak live threads <= 64", threads == null ? "-" : threads.toString(),
                         threads == null ? Optional.empty() : Optional.of(threads <= 64)));
@@ -222,9 +223,10 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                             Result::throughputPerS, true);
                     break;
                 case BURST:
-                    table(md, s, rows, List.of("wall s", "calls/s", "p50 ms", "p99 ms", "peak threads",
-                                    "peak heap MB"),
-                            List.of(r -> fmt(r.wallS(), 2), r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 0),
+                    table(md, s, rows, List.of("wall s", "cold-pool wall s", "calls/s", "p50 ms", "p99 ms",
+                                    "peak threads", "peak heap MB"),
+                            List.of(r -> fmt(r.wallS(), 2), r -> fmt(r.coldWallS(), 2), r -> fmt(r.throughputPerS(), 0),
+                                    r -> fmt(r.p50Ms(), 0),
                                     r -> fmt(r.p99Ms(), 0), r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0)),
                             Result::throughputPerS, true);
                     break;
@@ -283,11 +285,13 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                         + "%d ms server latency: %.0f s warm-up, then %.0f s measured.", load.concurrency(),
                         s.latencyMs(), load.warmupMs() / 1000.0, load.measureMs() / 1000.0);
             case BURST:
-                return String.format(Locale.ROOT, "%,d calls started at once against %d ms server latency (after an "
-                        + "unmeasured burst of %,d); each client's pool (or thread pool) is %,d. Wall time is from the "
-                        + "first call to the last completion; a system that misses the %d s deadline shows what it "
-                        + "completed.", load.calls(), s.latencyMs(), load.warmupCalls(), load.concurrency(),
-                        load.deadlineMs() / 1000);
+                return String.format(Locale.ROOT, "%,d calls started at once against %d ms server latency, after "
+                        + "an unmeasured first burst of %,d that opens the connections: the measured burst meets a warm "
+                        + "pool, as a running service would. Each client's pool (or thread pool) is %,d. Wall time is "
+                        + "from the first call to the last completion; the first burst's wall time is shown as the "
+                        + "cold-pool figure (every call opens a new connection). A system that misses the %d s deadline "
+                        + "shows what it completed.", load.calls(), s.latencyMs(), load.warmupCalls(),
+                        load.concurrency(), load.deadlineMs() / 1000);
             case STREAMS:
                 return String.format(Locale.ROOT, "%,d streams opened at once (after an unmeasured round of %,d), "
                         + "each of %d content chunks (SSE events) that the server sends %d ms apart, so a stream "

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param p50Ms          median latency of a call; for streams, of the whole stream (to its last chunk)
  * @param p99Ms          99th percentile of the same
  * @param wallS          wall time of the measured phase (burst, streams, evaluate)
+ * @param coldWallS      burst: wall time of the unmeasured first burst, which opens every connection
  * @param peakThreads    peak live threads of the client JVM during the measured phase
  * @param peakHeapMb     peak heap used by the client JVM during the measured phase (sampled every 5 ms)
  * @param firstChunkP50Ms streams: median time to the first chunk
@@ -30,6 +31,7 @@ record Result(
         @JsonProperty("p50_ms") Double p50Ms,
         @JsonProperty("p99_ms") Double p99Ms,
         @JsonProperty("wall_s") Double wallS,
+        @JsonProperty("cold_wall_s") Double coldWallS,
         @JsonProperty("peak_threads") Integer peakThreads,
         @JsonProperty("peak_heap_mb") Double peakHeapMb,
         @JsonProperty("first_chunk_p50_ms") Double firstChunkP50Ms,
@@ -40,16 +42,16 @@ record Result(
         @JsonProperty("note") String note) {
 
     static Result failed(String scenario, String system, String note) {
-        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, 0, note);
+        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note);
     }
 
     Result withNote(String n) {
-        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, peakThreads, peakHeapMb,
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
                 firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n);
     }
 
     Result withIterations(int n) {
-        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, peakThreads, peakHeapMb,
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
                 firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note);
     }
 }
