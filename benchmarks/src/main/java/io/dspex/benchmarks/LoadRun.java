@@ -125,11 +125,22 @@ final class LoadRun {
     static Result burst(String scenario, String system, Systems.Target target, Load load) throws InterruptedException {
         Double coldSeconds = null;
         if (load.warmupCalls() > 0) {
+            Recorder coldRecorder = new Recorder(3);
+            Sampler coldSampler = Sampler.start();
             long coldStart = System.nanoTime();
-            long[] cold = fire(target, load.warmupCalls(), load.deadlineMs(), null);
-            if (cold[0] + cold[1] == load.warmupCalls()) {
-                coldSeconds = (System.nanoTime() - coldStart) / 1e9;
+            long[] cold = fire(target, load.warmupCalls(), load.deadlineMs(), coldRecorder);
+            double seconds = (System.nanoTime() - coldStart) / 1e9;
+            Sampler.Peaks peaks = coldSampler.stop();
+            if (cold[0] + cold[1] != load.warmupCalls()) {
+                // Calls still queued from the first burst would meet the measured one: report the first instead.
+                Histogram h = coldRecorder.getIntervalHistogram();
+                return new Result(scenario, system, cold[0] / seconds, ms(h.getValueAtPercentile(50)),
+                        ms(h.getValueAtPercentile(99)), null, null, peaks.threads(), peaks.heapMb(), null, null,
+                        cold[0], cold[1], 1, String.format("the first (cold-pool) burst completed only %,d of %,d "
+                                + "calls within the %d s deadline, so the measured burst was not run", cold[0],
+                        load.warmupCalls(), load.deadlineMs() / 1000));
             }
+            coldSeconds = seconds;
         }
         Recorder recorder = new Recorder(3);
         Sampler sampler = Sampler.start();

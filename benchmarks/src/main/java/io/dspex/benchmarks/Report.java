@@ -183,7 +183,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("`OpenAiCompatibleLm` sends (captured from a mock server's recorded request) and reads the ")
                 .append("body without parsing it; LangChain4j and the OpenAI SDK serialize the same messages their ")
                 .append("own way.\n");
-        md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), ")
+        md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), `reactor-netty-raw-wheel` (zero-latency only: the same with the pending-acquire timer `OpenAiCompatibleLm` configures, to show what that choice alone is worth; targets compare with `reactor-netty-raw`), ")
                 .append("`dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` (`Predict.forward` / ")
                 .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")

@@ -25,6 +25,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,7 +73,9 @@ final class Systems {
     static Target create(String name, String baseUrl, int concurrency) {
         switch (name) {
             case Scenario.RAW:
-                return new Raw(baseUrl, concurrency);
+                return new Raw(baseUrl, concurrency, false);
+            case Scenario.RAW_WHEEL:
+                return new Raw(baseUrl, concurrency, true);
             case Scenario.LM_CALL:
                 return new LmCall(baseUrl, concurrency);
             case Scenario.PREDICT:
@@ -80,7 +85,8 @@ final class Systems {
             case Scenario.OPENAI_JAVA:
                 return new OpenAiJava(baseUrl);
             default:
-                throw new IllegalArgumentException("unknown system '" + name + "'; known: " + Scenario.CLIENTS);
+                throw new IllegalArgumentException("unknown system '" + name + "'; known: " + Scenario.CLIENTS
+                        + " and " + Scenario.RAW_WHEEL);
         }
     }
 
@@ -112,20 +118,33 @@ final class Systems {
         }
     }
 
-    /** A bare Reactor Netty POST of the same bytes: the limit of this stack. */
+    /**
+     * A bare Reactor Netty POST of the same bytes: the limit of this stack. With {@code wheel}, its pool arms
+     * pending-acquire timeouts on a Netty {@code HashedWheelTimer} as {@code OpenAiCompatibleLm} does, instead of
+     * Reactor Netty's default ({@code Schedulers.parallel()}).
+     */
     static final class Raw implements Target {
+        private static final HashedWheelTimer WHEEL = new HashedWheelTimer(10, TimeUnit.MILLISECONDS);
+
         private final ConnectionProvider provider;
         private final HttpClient client;
         private final String url;
         private final byte[] body;
         private final byte[] streamBody;
 
-        Raw(String baseUrl, int concurrency) {
+        Raw(String baseUrl, int concurrency, boolean wheel) {
             this.url = baseUrl + "/chat/completions";
             this.body = capturedBody(false);
             this.streamBody = capturedBody(true);
-            this.provider = ConnectionProvider.builder("raw").maxConnections(concurrency)
-                    .pendingAcquireMaxCount(-1).pendingAcquireTimeout(Duration.ofSeconds(60)).build();
+            ConnectionProvider.Builder pool = ConnectionProvider.builder("raw").maxConnections(concurrency)
+                    .pendingAcquireMaxCount(-1).pendingAcquireTimeout(Duration.ofSeconds(60));
+            if (wheel) {
+                pool.pendingAcquireTimer((task, delay) -> {
+                    Timeout t = WHEEL.newTimeout(x -> task.run(), delay.toNanos(), TimeUnit.NANOSECONDS);
+                    return t::cancel;
+                });
+            }
+            this.provider = pool.build();
             this.client = HttpClient.create(provider).keepAlive(true).headers(h -> {
                 h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
                 h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + Workload.API_KEY);

@@ -720,7 +720,9 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
 
         /**
-         * @param timeout longest wait for a free pooled connection (default 60 s)
+         * @param timeout longest wait for a free pooled connection (default 60 s; kept by a timer shared by all
+         *                instances that ticks every 10 ms, so it fires up to 10 ms late). A call that waits longer
+         *                fails with a retryable {@link LmException.Connection}.
          * @return this
          */
         public Builder pendingAcquireTimeout(Duration timeout) {
