@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dspex.internal.Json;
@@ -15,6 +16,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** Writes and reads the OpenAI chat-completions and embeddings JSON with Jackson's streaming API. */
 final class ChatCodec {
@@ -40,7 +42,8 @@ final class ChatCodec {
                 for (Message m : r.messages()) {
                     g.writeStartObject();
                     g.writeStringField("role", m.role().toString());
-                    g.writeStringField("content", m.content());
+                    g.writeFieldName("content");
+                    writeContent(g, m);
                     g.writeEndObject();
                 }
                 g.writeEndArray();
@@ -92,6 +95,53 @@ final class ChatCodec {
         } catch (IOException e) {
             throw new IllegalArgumentException("LmRequest cannot be written as JSON (check extra/responseFormat "
                     + "values): " + e.getMessage(), e);
+        }
+    }
+
+    /** System prompts at least this long have their escaped JSON remembered. */
+    static final int ESCAPE_CACHE_MIN_LENGTH = 256;
+    private static final AtomicReferenceArray<Escaped> ESCAPED = new AtomicReferenceArray<>(64);
+
+    /**
+     * The generator writes characters outside the Basic Multilingual Plane (and lone surrogates) as JSON
+     * backslash-u escapes where the encoder would write UTF-8: such prompts are not remembered, so the bytes
+     * never differ.
+     */
+    private static boolean hasSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isSurrogate(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A system prompt and its JSON-escaped UTF-8 bytes (without the quotes), or null to write it as usual. */
+    private record Escaped(String text, byte[] json) {
+    }
+
+    /**
+     * Writes a message's content. A predictor sends the same system prompt (the same {@code String} instance,
+     * prepared once per signature) on every call, and escaping it was the largest part of writing a request:
+     * its escaped bytes are kept in a small table keyed by identity and written raw. Other messages, and short
+     * prompts, are written as usual. The bytes are the same either way.
+     */
+    private static void writeContent(JsonGenerator g, Message m) throws IOException {
+        String c = m.content();
+        if (m.role() != Message.Role.SYSTEM || c.length() < ESCAPE_CACHE_MIN_LENGTH) {
+            g.writeString(c);
+            return;
+        }
+        int slot = System.identityHashCode(c) & (ESCAPED.length() - 1);
+        Escaped e = ESCAPED.get(slot);
+        if (e == null || e.text != c) {
+            e = new Escaped(c, hasSurrogate(c) ? null : JsonStringEncoder.getInstance().quoteAsUTF8(c));
+            ESCAPED.set(slot, e);
+        }
+        if (e.json == null) {
+            g.writeString(c);
+        } else {
+            g.writeRawUTF8String(e.json, 0, e.json.length);
         }
     }
 
