@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -124,7 +125,8 @@ final class Systems {
      * Reactor Netty's default ({@code Schedulers.parallel()}).
      */
     static final class Raw implements Target {
-        private static final HashedWheelTimer WHEEL = new HashedWheelTimer(10, TimeUnit.MILLISECONDS);
+        private static final HashedWheelTimer WHEEL =
+                new HashedWheelTimer(new DefaultThreadFactory("raw-wheel", true), 10, TimeUnit.MILLISECONDS);
 
         private final ConnectionProvider provider;
         private final HttpClient client;

@@ -15,8 +15,9 @@ import reactor.core.scheduler.Schedulers;
  * loop is nearly every call: the next call subscribes before the previous one has handed its connection back. By
  * default the timeout goes to {@code Schedulers.parallel()}, whose delay queue locks and wakes a parked thread
  * on every schedule and cancel; measured at 64 calls in flight that cost several microseconds of CPU per call,
- * the largest single cost of the LM client's own. A hashed wheel only appends to a lock-free queue and is never
- * woken: its one daemon thread ticks every 10 ms, which is all the precision a timeout counted in seconds needs.
+ * the largest single cost of the LM client's own. Arming or cancelling a timeout on a hashed wheel only appends
+ * to a lock-free queue and wakes nobody: its one daemon thread ticks every 10 ms on its own, which is all the
+ * precision a timeout counted in seconds needs.
  * One wheel serves every instance (Netty warns when a process makes many), started here, off any event loop,
  * because its first start waits for its thread. An expired wait is handed to {@code Schedulers.parallel()}, where
  * the default timer would have run it, so the error reaches the caller on the same kind of thread as before.
