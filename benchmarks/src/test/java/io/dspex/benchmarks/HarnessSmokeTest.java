@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HarnessSmokeTest {
 
     private static final List<Scenario> TINY = List.of(
-            new Scenario("zero-latency-c64", Scenario.Kind.CLOSED_LOOP, 0, -1, Scenario.CLIENTS),
+            new Scenario("zero-latency-c64", Scenario.Kind.CLOSED_LOOP, 0, -1, Scenario.ZERO_LATENCY.systems()),
             new Scenario("latency-1s-10k", Scenario.Kind.BURST, 20, -1, Scenario.CLIENTS),
             new Scenario("stream-200", Scenario.Kind.STREAMS, 0, 0, Scenario.CLIENTS),
             new Scenario("evaluate-10k-50ms", Scenario.Kind.EVALUATE, 10, -1, Scenario.EVALUATE_10K.systems()));
@@ -48,7 +48,7 @@ class HarnessSmokeTest {
         assertThat(root.path("jdk").asText()).isNotBlank();
         assertThat(root.path("cpus").asInt()).isPositive();
         JsonNode runs = root.path("runs");
-        assertThat(runs).hasSize(5 * 3 + 2);
+        assertThat(runs).hasSize(6 + 5 + 5 + 2);
         for (JsonNode run : runs) {
             String where = run.path("scenario").asText() + "/" + run.path("system").asText();
             for (String field : List.of("scenario", "system", "throughput_per_s", "p50_ms", "p99_ms", "wall_s",
@@ -66,10 +66,15 @@ class HarnessSmokeTest {
         assertThat(stream.path("first_chunk_p50_ms").isNumber()).isTrue();
         assertThat(stream.path("completed").asLong()).isEqualTo(4);
         assertThat(find(runs, "evaluate-10k-50ms", Scenario.EVALUATE).path("note").asText()).contains("score 100.0%");
+        JsonNode burst = find(runs, "latency-1s-10k", Scenario.PREDICT);
+        assertThat(burst.path("wall_s").isNumber()).as("warm-pool burst wall time").isTrue();
+        assertThat(burst.path("cold_wall_s").isNumber()).as("first (cold-pool) burst wall time").isTrue();
+        assertThat(find(runs, "zero-latency-c64", Scenario.RAW_WHEEL).path("completed").asLong()).isPositive();
 
         String text = Files.readString(md);
         assertThat(text).contains("## Machine", "## Method", "## Targets", "## zero-latency-c64", "## latency-1s-10k",
                 "## stream-200", "## evaluate-10k-50ms", "| langchain4j |", "| openai-java |", "x raw",
+                "| reactor-netty-raw-wheel |", "cold-pool wall s",
                 "dspex-predict >= 0.85x reactor-netty-raw", "JMH not run");
         assertThat(text).containsPattern("\\| (\\*\\*met\\*\\*|\\*\\*missed\\*\\*) \\|");
     }
@@ -85,6 +90,34 @@ class HarnessSmokeTest {
         assertThat(r.note()).isNull();
         assertThat(r.completed()).isPositive();
         assertThat(r.errors()).isZero();
+    }
+
+    @Test
+    void aFirstBurstThatMissesItsDeadlineIsReportedInsteadOfTheMeasuredOne() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+        Systems.Target never = new Systems.Target() {
+            @Override
+            public java.util.concurrent.CompletableFuture<?> call() {
+                started.incrementAndGet();
+                return new java.util.concurrent.CompletableFuture<>();
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<Integer> stream(Runnable firstChunk) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Result r = LoadRun.burst("latency-1s-10k", "stuck", never, new Load(3, 0, 0, 3, 3, 200));
+        assertThat(started).as("the measured burst never starts behind the stuck first one").hasValue(3);
+        assertThat(r.wallS()).isNull();
+        assertThat(r.coldWallS()).isNull();
+        assertThat(r.completed()).isZero();
+        assertThat(r.note()).isEqualTo("the first (cold-pool) burst completed only 0 of 3 calls within the 0 s "
+                + "deadline, so the measured burst was not run");
     }
 
     private static JsonNode find(JsonNode runs, String scenario, String system) {
