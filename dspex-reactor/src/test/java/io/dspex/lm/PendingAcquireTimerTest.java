@@ -26,11 +26,11 @@ class PendingAcquireTimerTest {
     @Test
     void disposedWaitNeverRuns() throws Exception {
         AtomicBoolean ran = new AtomicBoolean();
-        Disposable d = PendingAcquireTimer.INSTANCE.apply(() -> ran.set(true), Duration.ofMillis(30));
+        Disposable d = PendingAcquireTimer.INSTANCE.apply(() -> ran.set(true), Duration.ofMillis(200));
         d.dispose();
         assertThat(d.isDisposed()).isTrue();
         CompletableFuture<Void> later = new CompletableFuture<>();
-        PendingAcquireTimer.INSTANCE.apply(() -> later.complete(null), Duration.ofMillis(200));
+        PendingAcquireTimer.INSTANCE.apply(() -> later.complete(null), Duration.ofMillis(500));
         later.get(10, TimeUnit.SECONDS);
         assertThat(ran).as("the cancelled task, due well before the later one").isFalse();
     }
