@@ -58,8 +58,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private static final Pattern KEY_LIKE = Pattern.compile("(sk-|Bearer\\s+)[A-Za-z0-9_\\-.]{6,}");
 
     private final String baseUrl;
-    private final String chatUrl;
-    private final String embeddingsUrl;
+    /** URIs, not Strings: Reactor Netty matches a String URL against regular expressions on every request. */
+    private final URI embeddingsUri;
     private final String apiKey;
     private final String embeddingModel;
     private final ChatCodec.Defaults defaults;
@@ -72,8 +72,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
 
     private OpenAiCompatibleLm(Builder b) {
         this.baseUrl = b.baseUrl;
-        this.chatUrl = b.baseUrl + "/chat/completions";
-        this.embeddingsUrl = b.baseUrl + "/embeddings";
+        this.embeddingsUri = URI.create(b.baseUrl + "/embeddings");
         this.apiKey = b.apiKey == null || b.apiKey.isBlank() ? null : b.apiKey;
         this.embeddingModel = b.embeddingModel != null ? b.embeddingModel : b.model;
         this.defaults = new ChatCodec.Defaults(b.model, b.temperature, b.maxTokens,
@@ -102,7 +101,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                     }
                     headers.forEach(h::set);
                 });
-        this.chatPost = client.request(HttpMethod.POST).uri(chatUrl);
+        this.chatPost = client.request(HttpMethod.POST).uri(URI.create(b.baseUrl + "/chat/completions"));
     }
 
     private static String buildId(Builder b) {
@@ -380,7 +379,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         return Mono.defer(() -> {
             byte[] body = ChatCodec.writeEmbeddings(embeddingModel, inputs);
             return client.request(HttpMethod.POST)
-                    .uri(embeddingsUrl)
+                    .uri(embeddingsUri)
                     .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
                     .responseSingle((res, content) -> content.asByteArray().defaultIfEmpty(EMPTY)
                             .map(bytes -> toEmbeddings(res, bytes, inputs.size())));

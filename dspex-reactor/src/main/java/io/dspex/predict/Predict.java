@@ -216,8 +216,9 @@ public final class Predict implements Predictor {
             Mono<Prediction> result = Streaming.sink(ctx)
                     .map(sink -> streamed(run, inputs, sink))
                     .orElseGet(() -> called(run, inputs));
-            return result.doOnNext(p -> Trace.current(ctx)
-                    .ifPresent(t -> t.record(new Trace.Entry(this, inputs, p))));
+            Trace trace = Trace.current(ctx).orElse(null);
+            // No Trace in the Context (the usual case outside an optimizer): no recording operator at all.
+            return trace == null ? result : result.doOnNext(p -> trace.record(new Trace.Entry(this, inputs, p)));
         // A light checkpoint: the description marks the predictor in a failure's trace. Capturing the assembly
         // stack trace as well walked the (deep) event-loop stack on every call: about 10 us of CPU per forward.
         }).checkpoint(label);
@@ -251,15 +252,20 @@ public final class Predict implements Predictor {
         Map<String, Object> given = example.inputKeys().isEmpty() ? example.toMap() : example.inputs().toMap();
         Map<String, Object> inputs = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
+        int matched = 0;
         for (Field f : signature.inputFields()) {
             if (given.containsKey(f.name())) {
                 checkInputValue(f, given.get(f.name()));
                 inputs.put(f.name(), given.get(f.name()));
+                matched++;
             } else if (f.type().isOptional()) {
                 inputs.put(f.name(), null);
             } else {
                 missing.add(f.name());
             }
+        }
+        if (missing.isEmpty() && matched == given.size()) {
+            return inputs; // every given key is an input field: nothing unknown to look for
         }
         Set<String> unknown = new LinkedHashSet<>(given.keySet());
         unknown.removeAll(inputs.keySet());
