@@ -31,7 +31,13 @@ final class ChatCodec {
     }
 
     static byte[] writeChat(LmRequest r, Defaults d, boolean stream) {
-        try (ByteArrayBuilder bytes = new ByteArrayBuilder(512)) {
+        // Sized for the whole body in the usual case (text that needs little escaping), so that it is built in one
+        // block rather than grown block by block.
+        int estimate = 256;
+        for (Message m : r.messages()) {
+            estimate += m.content().length() + 32;
+        }
+        try (ByteArrayBuilder bytes = new ByteArrayBuilder(Math.min(estimate, 1 << 20))) {
             try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
                 Map<String, Object> extra = r.extra();
                 g.writeStartObject();

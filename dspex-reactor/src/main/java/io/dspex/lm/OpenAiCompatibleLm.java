@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,12 +153,26 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return Mono.error(new IllegalArgumentException("LmRequest must not be null"));
         }
         return Mono.defer(() -> {
-            byte[] body = ChatCodec.writeChat(request, defaults, false);
-            return chatPost.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+            Mono<ByteBuf> body = body(request, false);
+            return chatPost.send(body)
                     .responseSingle((res, content) -> content.asByteArray()
                             .defaultIfEmpty(EMPTY)
                             .map(bytes -> toResponse(res, bytes)));
         }).onErrorMap(e -> !(e instanceof LmException) && !(e instanceof IllegalArgumentException), this::transportError);
+    }
+
+    /**
+     * The request body. It is written now, so that a request that cannot be sent fails at once, and handed to the
+     * first send; a call waiting for its answer then no longer holds it (10,000 calls in flight would keep 10,000
+     * bodies alive through every garbage collection). Should Reactor Netty send again (a pooled connection that
+     * closed before the request went out), the body is written anew.
+     */
+    Mono<ByteBuf> body(LmRequest request, boolean stream) {
+        AtomicReference<byte[]> written = new AtomicReference<>(ChatCodec.writeChat(request, defaults, stream));
+        return Mono.fromSupplier(() -> {
+            byte[] bytes = written.getAndSet(null);
+            return Unpooled.wrappedBuffer(bytes != null ? bytes : ChatCodec.writeChat(request, defaults, stream));
+        });
     }
 
     private LmResponse toResponse(HttpClientResponse res, byte[] bytes) {
@@ -199,10 +214,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             return Flux.error(new IllegalArgumentException("LmRequest must not be null"));
         }
         return Flux.defer(() -> {
-            byte[] body = ChatCodec.writeChat(request, defaults, true);
+            Mono<ByteBuf> body = body(request, true);
             return chatPost.send((req, out) -> {
                         req.header(HttpHeaderNames.ACCEPT, "text/event-stream");
-                        return out.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)));
+                        return out.send(body);
                     })
                     .response((res, content) -> {
                         String requestId = requestId(res.responseHeaders());
