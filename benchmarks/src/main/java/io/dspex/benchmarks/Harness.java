@@ -295,7 +295,7 @@ public final class Harness {
                 "--base-url", baseUrl));
         cmd.addAll(load.toArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        long limitMs = load.warmupMs() + load.measureMs() + 2 * load.deadlineMs() + 60_000;
+        long limitMs = load.warmupMs() + load.measureMs() + 3 * load.deadlineMs() + 60_000;
         Deque<String> tail = new ArrayDeque<>();
         String[] result = new String[1];
         Thread reader = new Thread(() -> readLines(p.getInputStream(), tail, result), "fork-reader");

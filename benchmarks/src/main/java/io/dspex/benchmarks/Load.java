@@ -19,7 +19,7 @@ record Load(int concurrency, long warmupMs, long measureMs, int calls, int warmu
     static Load of(Scenario s, boolean quick) {
         switch (s.kind()) {
             case CLOSED_LOOP:
-                return quick ? new Load(64, 1_500, 2_500, 0, 0, 30_000) : new Load(64, 5_000, 20_000, 0, 0, 60_000);
+                return quick ? new Load(64, 1_500, 2_500, 0, 0, 30_000) : new Load(64, 15_000, 15_000, 0, 0, 60_000);
             case BURST:
                 return quick ? new Load(2_000, 0, 0, 2_000, 2_000, 8_000)
                         : new Load(10_000, 0, 0, 10_000, 10_000, 30_000);

@@ -189,7 +189,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("`OpenAiCompatibleLm` sends (captured from a mock server's recorded request) and reads the ")
                 .append("body without parsing it; LangChain4j and the OpenAI SDK serialize the same messages their ")
                 .append("own way.\n");
-        md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), `reactor-netty-raw-wheel` (zero-latency only: the same with the pending-acquire timer `OpenAiCompatibleLm` configures, to show what that choice alone is worth; targets compare with `reactor-netty-raw`), ")
+        md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), `reactor-netty-raw-wheel` (zero-latency only: the same given the two settings `OpenAiCompatibleLm` uses, its pending-acquire timer and a parsed `URI`, to show what those choices alone are worth; targets compare with `reactor-netty-raw`), ")
                 .append("`dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` (`Predict.forward` / ")
                 .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")
@@ -292,8 +292,10 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                         s.latencyMs(), load.warmupMs() / 1000.0, load.measureMs() / 1000.0);
             case BURST:
                 return String.format(Locale.ROOT, "%,d calls started at once against %d ms server latency, after "
-                        + "an unmeasured first burst of %,d that opens the connections: the measured burst meets a warm "
-                        + "pool, as a running service would. Each client's pool (or thread pool) is %,d. Wall time is "
+                        + "two unmeasured bursts of %,d: the first opens the connections, the second runs on the warm "
+                        + "pool so that the measured burst meets compiled code, as in a running service. A full garbage "
+                        + "collection and a 0.5 s pause come before each later burst, so that none pays for the "
+                        + "previous one's promoted garbage. Each client's pool (or thread pool) is %,d. Wall time is "
                         + "from the first call to the last completion; the first burst's wall time is shown as the "
                         + "cold-pool figure (every call opens a new connection). A system that misses the %d s deadline "
                         + "shows what it completed.", load.calls(), s.latencyMs(), load.warmupCalls(),

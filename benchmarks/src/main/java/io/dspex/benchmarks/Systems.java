@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,42 +121,43 @@ final class Systems {
     }
 
     /**
-     * A bare Reactor Netty POST of the same bytes: the limit of this stack. With {@code wheel}, its pool arms
-     * pending-acquire timeouts on a Netty {@code HashedWheelTimer} as {@code OpenAiCompatibleLm} does, instead of
-     * Reactor Netty's default ({@code Schedulers.parallel()}).
+     * A bare Reactor Netty POST of the same bytes: the limit of this stack. With {@code tuned}, it takes the two
+     * settings {@code OpenAiCompatibleLm} uses: its pool arms pending-acquire timeouts on a Netty
+     * {@code HashedWheelTimer} instead of Reactor Netty's default ({@code Schedulers.parallel()}), and it is given
+     * its URL as a parsed {@code URI} (a {@code String} is matched against regular expressions on every request).
      */
     static final class Raw implements Target {
         private static final HashedWheelTimer WHEEL =
                 new HashedWheelTimer(new DefaultThreadFactory("raw-wheel", true), 10, TimeUnit.MILLISECONDS);
 
         private final ConnectionProvider provider;
-        private final HttpClient client;
-        private final String url;
+        private final HttpClient.RequestSender post;
         private final byte[] body;
         private final byte[] streamBody;
 
-        Raw(String baseUrl, int concurrency, boolean wheel) {
-            this.url = baseUrl + "/chat/completions";
+        Raw(String baseUrl, int concurrency, boolean tuned) {
+            String url = baseUrl + "/chat/completions";
             this.body = capturedBody(false);
             this.streamBody = capturedBody(true);
             ConnectionProvider.Builder pool = ConnectionProvider.builder("raw").maxConnections(concurrency)
                     .pendingAcquireMaxCount(-1).pendingAcquireTimeout(Duration.ofSeconds(60));
-            if (wheel) {
+            if (tuned) {
                 pool.pendingAcquireTimer((task, delay) -> {
                     Timeout t = WHEEL.newTimeout(x -> task.run(), delay.toNanos(), TimeUnit.NANOSECONDS);
                     return t::cancel;
                 });
             }
             this.provider = pool.build();
-            this.client = HttpClient.create(provider).keepAlive(true).headers(h -> {
+            HttpClient client = HttpClient.create(provider).keepAlive(true).headers(h -> {
                 h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
                 h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + Workload.API_KEY);
             });
+            this.post = tuned ? client.post().uri(URI.create(url)) : client.post().uri(url);
         }
 
         @Override
         public CompletableFuture<?> call() {
-            return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
+            return post.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body)))
                     .responseSingle((res, content) -> {
                         if (res.status().code() != 200) {
                             return Mono.error(new IllegalStateException("status " + res.status()));
@@ -169,7 +171,7 @@ final class Systems {
             AtomicBoolean first = new AtomicBoolean();
             AtomicInteger events = new AtomicInteger();
             AtomicLong last = new AtomicLong();
-            return client.post().uri(url).send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(streamBody)))
+            return post.send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(streamBody)))
                     .responseContent()
                     .doOnNext(buf -> {
                         if (first.compareAndSet(false, true)) {
