@@ -59,7 +59,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private static final Pattern KEY_LIKE = Pattern.compile("(sk-|Bearer\\s+)[A-Za-z0-9_\\-.]{6,}");
 
     private final String baseUrl;
-    /** URIs, not Strings: Reactor Netty matches a String URL against regular expressions on every request. */
+    /** Parsed once, as the chat URI is: Reactor Netty matches a String URL against regular expressions per request. */
     private final URI embeddingsUri;
     private final String apiKey;
     private final String embeddingModel;
