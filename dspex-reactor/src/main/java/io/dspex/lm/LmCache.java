@@ -176,12 +176,22 @@ public final class LmCache {
                         .doOnNext(r -> diskHits.increment())
                         .switchIfEmpty(fromLm.flatMap(r -> disk.write(key, r).thenReturn(r)));
             }
-            load.contextWrite(ctx).subscribe(r -> created.complete(new Outcome(r, null)), error -> {
+            // The owner resumes only once created.complete(..) has returned, that is after every callback on it ran,
+            // the cache's own (which stamps the entry's write time) included: callbacks of a CompletableFuture run
+            // newest first, so resuming from `created` itself could run ahead of the cache's bookkeeping.
+            CompletableFuture<Outcome> settled = new CompletableFuture<>();
+            load.contextWrite(ctx).subscribe(r -> {
+                Outcome o = new Outcome(r, null);
+                created.complete(o);
+                settled.complete(o);
+            }, error -> {
                 // Remove before completing, so whoever sees the failure and retries reaches the model again.
                 memory.asMap().remove(key, created);
-                created.complete(new Outcome(null, error));
+                Outcome o = new Outcome(null, error);
+                created.complete(o);
+                settled.complete(o);
             });
-            return Mono.fromFuture(created, true).flatMap(o -> o.toMono(fromModel[0]));
+            return Mono.fromFuture(settled, true).flatMap(o -> o.toMono(fromModel[0]));
         });
     }
 
