@@ -168,7 +168,12 @@ abstract class AbstractAdapter implements Adapter {
 
     /** DSPy's format_user_message_content: prefix, the present input blocks, the requirements; joined, stripped. */
     final String userContent(Prepared p, Map<String, ?> values, String prefix, boolean mainRequest) {
-        StringBuilder sb = new StringBuilder(128);
+        int size = prefix.length() + p.outputRequirements.length() + 8;
+        for (int i = 0; i < p.inputs.length; i++) {
+            Object v = values.get(p.inputs[i].name());
+            size += p.inputHeaders[i].length() + 4 + (v instanceof String s ? s.length() : 64);
+        }
+        StringBuilder sb = new StringBuilder(size);
         sb.append(prefix);
         for (int i = 0; i < p.inputs.length; i++) {
             String name = p.inputs[i].name();
@@ -181,7 +186,7 @@ abstract class AbstractAdapter implements Adapter {
             sb.append("\n\n").append(p.outputRequirements);
         }
         sb.append("\n\n");
-        return PyFormat.strip(sb.toString());
+        return PyFormat.strip(sb);
     }
 
     /** DSPy's format_field_value: a list given to a str field renders as a numbered list; else JSON or str(). */

@@ -54,6 +54,24 @@ public final class PyFormat {
         return (b == 0 && e == s.length()) ? s : s.substring(b, e);
     }
 
+    /**
+     * {@link #strip(String)} of a builder's text, copied once.
+     *
+     * @param sb the text
+     * @return it without leading and trailing whitespace
+     */
+    public static String strip(StringBuilder sb) {
+        int b = 0;
+        int e = sb.length();
+        while (b < e && isSpace(sb.charAt(b))) {
+            b++;
+        }
+        while (e > b && isSpace(sb.charAt(e - 1))) {
+            e--;
+        }
+        return sb.substring(b, e);
+    }
+
     /** @return whether {@code c} ends a line for CPython's {@code str.splitlines()} */
     public static boolean isLineBreak(char c) {
         return c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || c == 0x1c || c == 0x1d || c == 0x1e
