@@ -41,8 +41,14 @@ public final class PyFormat {
                 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
     }
 
-    /** @return {@code s.strip()} as CPython computes it */
-    public static String strip(String s) {
+    /**
+     * Python's {@code str.strip()}: without leading and trailing whitespace as CPython defines it. A builder's text
+     * is copied once; a {@code String} with nothing to strip is returned as it is.
+     *
+     * @param s the text
+     * @return it stripped
+     */
+    public static String strip(CharSequence s) {
         int b = 0;
         int e = s.length();
         while (b < e && isSpace(s.charAt(b))) {
@@ -51,25 +57,10 @@ public final class PyFormat {
         while (e > b && isSpace(s.charAt(e - 1))) {
             e--;
         }
-        return (b == 0 && e == s.length()) ? s : s.substring(b, e);
-    }
-
-    /**
-     * {@link #strip(String)} of a builder's text, copied once.
-     *
-     * @param sb the text
-     * @return it without leading and trailing whitespace
-     */
-    public static String strip(StringBuilder sb) {
-        int b = 0;
-        int e = sb.length();
-        while (b < e && isSpace(sb.charAt(b))) {
-            b++;
+        if (s instanceof String str && b == 0 && e == str.length()) {
+            return str;
         }
-        while (e > b && isSpace(sb.charAt(e - 1))) {
-            e--;
-        }
-        return sb.substring(b, e);
+        return s.subSequence(b, e).toString();
     }
 
     /** @return whether {@code c} ends a line for CPython's {@code str.splitlines()} */
