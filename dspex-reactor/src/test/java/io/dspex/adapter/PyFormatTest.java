@@ -44,6 +44,10 @@ class PyFormatTest {
     @Test
     void stripSplitlinesDedentTitle() {
         assertThat(PyFormat.strip("\u00a0 x \u2003\n")).isEqualTo("x");
+        assertThat(PyFormat.strip(new StringBuilder("\n\n[[ ## q ## ]]\nx\u3000\n\n"))).isEqualTo("[[ ## q ## ]]\nx");
+        assertThat(PyFormat.strip(new StringBuilder(" \t\u2028"))).isEmpty();
+        String clean = "nothing to strip";
+        assertThat(PyFormat.strip(clean)).isSameAs(clean);
         assertThat(PyFormat.splitlines("a\r\nb\rc\n")).containsExactly("a", "b", "c");
         assertThat(PyFormat.splitlines("")).isEmpty();
         assertThat(PyFormat.dedent("  a\n    b\n  \n  c")).isEqualTo("a\n  b\n\nc");
