@@ -125,22 +125,14 @@ final class LoadRun {
     static Result burst(String scenario, String system, Systems.Target target, Load load) throws InterruptedException {
         Double coldSeconds = null;
         if (load.warmupCalls() > 0) {
-            Recorder coldRecorder = new Recorder(3);
-            Sampler coldSampler = Sampler.start();
-            long coldStart = System.nanoTime();
-            long[] cold = fire(target, load.warmupCalls(), load.deadlineMs(), coldRecorder);
-            double seconds = (System.nanoTime() - coldStart) / 1e9;
-            Sampler.Peaks peaks = coldSampler.stop();
-            if (cold[0] + cold[1] != load.warmupCalls()) {
+            Timed cold = timed(target, load.warmupCalls(), load.deadlineMs());
+            if (!cold.complete(load.warmupCalls())) {
                 // Calls still queued from the first burst would meet the measured one: report the first instead.
-                Histogram h = coldRecorder.getIntervalHistogram();
-                return new Result(scenario, system, cold[0] / seconds, ms(h.getValueAtPercentile(50)),
-                        ms(h.getValueAtPercentile(99)), null, null, peaks.threads(), peaks.heapMb(), null, null,
-                        cold[0], cold[1], 1, String.format("the first (cold-pool) burst completed only %,d of %,d "
-                                + "calls within the %d s deadline, so the measured burst was not run", cold[0],
+                return cold.result(scenario, system, null, String.format("the first (cold-pool) burst completed "
+                        + "only %,d of %,d calls within the %d s deadline, so the measured burst was not run", cold.ok(),
                         load.warmupCalls(), load.deadlineMs() / 1000));
             }
-            coldSeconds = seconds;
+            coldSeconds = cold.seconds();
             // One more unmeasured burst on the warm pool, so that the measured one runs compiled code (10,000 calls
             // are about where the JIT's last tier kicks in), each burst starting from a settled heap.
             settle();
@@ -151,19 +143,34 @@ final class LoadRun {
             }
             settle();
         }
+        Timed measured = timed(target, load.calls(), load.deadlineMs());
+        boolean finished = measured.complete(load.calls());
+        return measured.result(scenario, system, coldSeconds, finished ? null : String.format("only %,d of %,d calls "
+                + "completed within the %d s deadline", measured.ok(), load.calls(), load.deadlineMs() / 1000));
+    }
+
+    /** One timed burst: its outcome, wall time, peaks and latencies. */
+    private record Timed(long ok, long failed, double seconds, Sampler.Peaks peaks, Histogram latencies) {
+
+        boolean complete(int calls) {
+            return ok + failed == calls;
+        }
+
+        /** @return the burst's result; its wall time only when every call ended (a note says what went wrong) */
+        Result result(String scenario, String system, Double coldSeconds, String note) {
+            return new Result(scenario, system, ok / seconds, ms(latencies.getValueAtPercentile(50)),
+                    ms(latencies.getValueAtPercentile(99)), note == null ? seconds : null, coldSeconds,
+                    peaks.threads(), peaks.heapMb(), null, null, ok, failed, 1, note);
+        }
+    }
+
+    private static Timed timed(Systems.Target target, int calls, long deadlineMs) throws InterruptedException {
         Recorder recorder = new Recorder(3);
         Sampler sampler = Sampler.start();
         long start = System.nanoTime();
-        long[] outcome = fire(target, load.calls(), load.deadlineMs(), recorder);
+        long[] outcome = fire(target, calls, deadlineMs, recorder);
         double seconds = (System.nanoTime() - start) / 1e9;
-        Sampler.Peaks peaks = sampler.stop();
-        Histogram h = recorder.getIntervalHistogram();
-        boolean finished = outcome[0] + outcome[1] == load.calls();
-        return new Result(scenario, system, outcome[0] / seconds, ms(h.getValueAtPercentile(50)),
-                ms(h.getValueAtPercentile(99)), finished ? seconds : null, coldSeconds, peaks.threads(), peaks.heapMb(),
-                null, null,
-                outcome[0], outcome[1], 1, finished ? null : String.format("only %,d of %,d calls completed within "
-                        + "the %d s deadline", outcome[0], load.calls(), load.deadlineMs() / 1000));
+        return new Timed(outcome[0], outcome[1], seconds, sampler.stop(), recorder.getIntervalHistogram());
     }
 
     /**
