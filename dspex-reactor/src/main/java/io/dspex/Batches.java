@@ -1,7 +1,7 @@
 package io.dspex;
 
+import io.dspex.internal.BoundedRunner;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.reactivestreams.Publisher;
@@ -9,9 +9,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The batch runner behind {@link Program#batch}: {@code flatMap} with a concurrency bound and per-item error
- * capture; for ordered output, results are tagged with their index and released in order from a small buffer
- * (not {@code flatMapSequential}, which refills its window only as the head completes — DESIGN.md rule 6).
+ * The batch runner behind {@link Program#batch}: the library's bounded runner with per-item error capture, so one
+ * failure cancels nothing and no input is lost.
  */
 final class Batches {
 
@@ -38,27 +37,9 @@ final class Batches {
         if (concurrency < 1) {
             throw new IllegalArgumentException("batch concurrency must be at least 1, got " + concurrency);
         }
-        Flux<BatchResult> unordered = Flux.from(inputs)
-                .index()
-                .flatMap(t -> runOne(program, Math.toIntExact(t.getT1()), t.getT2()), concurrency, 1);
-        if (!ordered) {
-            return unordered;
-        }
-        return Flux.defer(() -> {
-            Map<Integer, BatchResult> pending = new HashMap<>();
-            int[] next = {0};
-            // flatMap serialises its output, so this function is never called concurrently.
-            return unordered.concatMapIterable(r -> {
-                pending.put(r.index(), r);
-                List<BatchResult> ready = new ArrayList<>(1);
-                BatchResult n;
-                while ((n = pending.remove(next[0])) != null) {
-                    ready.add(n);
-                    next[0]++;
-                }
-                return ready;
-            });
-        });
+        Flux<Object> items = Flux.from(inputs);
+        return BoundedRunner.run(items, (index, raw) -> runOne(program, index, raw), concurrency, ordered)
+                .map(BoundedRunner.Indexed::value);
     }
 
     private static Mono<BatchResult> runOne(Program program, int index, Object raw) {

@@ -1,16 +1,19 @@
 package io.dspex;
 
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import reactor.core.publisher.Mono;
 
 /**
- * Base class for programs built from named sub-programs (DSPy's {@code dspy.Module}). A subclass registers its
- * parts in its constructor and looks them up by name in {@link #forward(Example)}; optimizers find every
- * predictor inside by path ({@code "generate_answer.predict"}, as DSPy names them) and build changed copies
- * without touching the original.
+ * Base class of every program built into the library and of your own multi-step programs (DSPy's
+ * {@code dspy.Module}). A subclass registers its parts in its constructor and implements {@link #run(Example)},
+ * looking the parts up by name; callers run it with {@link #forward(Example)}, which is DSPy's {@code __call__}: the
+ * one place every module call passes through. Optimizers find every predictor inside by path
+ * ({@code "generate_answer.predict"}, as DSPy names them) and build changed copies without touching the original.
  *
  * <pre>{@code
  * final class Rag extends Module {
@@ -19,7 +22,7 @@ import java.util.regex.Pattern;
  *     }
  *
  *     @Override
- *     public Mono<Prediction> forward(Example in) {
+ *     protected Mono<Prediction> run(Example in) {
  *         return child("generate_answer").forward(Map.of(
  *                 "context", List.of("Paris is the capital of France."),
  *                 "question", in.get("question")));
@@ -28,16 +31,95 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>Copies are made with {@link Object#clone()}: fields of a subclass other than its registered children
- * are shared between copies, so keep them immutable configuration.
+ * are shared between copies, so keep them immutable configuration. A subclass may narrow the return type of
+ * {@link #load(Path)}, {@link #copy()} and {@link #reset()} to its own class with a one-line override, as the
+ * library's modules do.
  */
 public abstract class Module implements Program, Cloneable {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private Map<String, Program> children = new LinkedHashMap<>();
+    /** Replaces {@link #run} on a compiled copy; null on an ordinary module. */
+    private Around around;
 
     /** For subclasses. */
     protected Module() {
+    }
+
+    /**
+     * For immutable subclasses that build their copies with a constructor: keeps {@code template}'s
+     * {@link #withAround around} (not its children, which the subclass registers itself).
+     *
+     * @param template the module this one is a changed copy of
+     */
+    protected Module(Module template) {
+        this.around = template == null ? null : template.around;
+    }
+
+    /**
+     * Runs this module on one example's inputs (DSPy's {@code module(**inputs)}): lazily, each subscription an
+     * independent run of {@link #run(Example)}. Final so that every module call passes through one place.
+     *
+     * @param inputs the inputs (an example's input keys when marked, else all its keys)
+     * @return a lazy {@code Mono} of the prediction; an {@link IllegalArgumentException} signal when the inputs are
+     *         null or {@code run} returns null
+     */
+    @Override
+    public final Mono<Prediction> forward(Example inputs) {
+        if (inputs == null) {
+            return Mono.error(new IllegalArgumentException("inputs must not be null"));
+        }
+        Around a = around;
+        if (a != null) {
+            return Mono.defer(() -> a.forward(inputs, withAround(null)));
+        }
+        return Mono.defer(() -> {
+            Mono<Prediction> result = run(inputs);
+            return result != null ? result : Mono.error(new IllegalStateException(
+                    getClass().getName() + ".run returned null instead of a Mono"));
+        });
+    }
+
+    /**
+     * What this module does (DSPy's {@code forward}): call the registered parts and combine their predictions.
+     * Called by {@link #forward(Example)} once per subscription; never call it directly.
+     *
+     * @param inputs the inputs, never null
+     * @return the prediction (an error signal on failure; never null)
+     */
+    protected abstract Mono<Prediction> run(Example inputs);
+
+    /**
+     * Replaces what {@link #forward} does, on a copy, while the copy keeps this module's class, parts and saved
+     * state: how an optimizer changes a program's behaviour per call (DSPy assigns {@code forward} on a compiled
+     * copy; {@code KnnFewShot} does this). {@code around} receives the inputs and a copy of this module without the
+     * replacement, whose {@code forward} runs {@link #run} as usual.
+     *
+     * <pre>{@code
+     * Module logged = qa.withAround((inputs, self) -> self.forward(inputs).doOnNext(p -> log.info("{}", p)));
+     * }</pre>
+     *
+     * @param around the replacement, or null to restore {@link #run}
+     * @return the changed copy (the same class as this module)
+     */
+    public Module withAround(Around around) {
+        Module copy = shallowClone();
+        copy.around = around;
+        return copy;
+    }
+
+    /**
+     * Replaces a module's {@link Module#forward} on a copy; see {@link Module#withAround}.
+     */
+    @FunctionalInterface
+    public interface Around {
+        /**
+         * @param inputs the call's inputs
+         * @param self   the module without the replacement
+         * @return the prediction
+         */
+        Mono<Prediction> forward(Example inputs, Module self);
     }
 
     /**
@@ -108,7 +190,7 @@ public abstract class Module implements Program, Cloneable {
      * A copy of this module with the predictors at the given paths replaced; this module is unchanged.
      *
      * @param replacements path (as in {@link #namedPredictors()}) to new predictor
-     * @return the changed copy
+     * @return the changed copy, of the same class as this module
      * @throws IllegalArgumentException naming a path that is not a predictor of this module
      */
     @Override
@@ -150,11 +232,12 @@ public abstract class Module implements Program, Cloneable {
         return (Module) Program.super.reset();
     }
 
-    /** @return each predictor's demos by path */
-    public Map<String, List<Example>> demos() {
-        Map<String, List<Example>> out = new LinkedHashMap<>();
-        namedPredictors().forEach((k, v) -> out.put(k, v.demos()));
-        return out;
+    /**
+     * @return the loaded copy, typed as a {@code Module}; see {@link Program#load(Path)}
+     */
+    @Override
+    public Module load(Path path) {
+        return (Module) Program.super.load(path);
     }
 
     private Module shallowClone() {

@@ -1,5 +1,6 @@
 package io.dspex;
 
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 

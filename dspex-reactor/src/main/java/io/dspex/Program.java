@@ -1,7 +1,7 @@
 package io.dspex;
 
-import java.util.LinkedHashMap;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -98,7 +98,7 @@ public interface Program {
      * @return the events; a failed run ends the Flux with its error
      */
     default Flux<StreamEvent> stream(Map<String, ?> inputs) {
-        return Flux.defer(() -> Streaming.stream(this, Example.of(inputs)));
+        return Flux.defer(() -> StreamRun.stream(this, Example.of(inputs)));
     }
 
     /**

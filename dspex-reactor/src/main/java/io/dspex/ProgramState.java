@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dspex.internal.Json;
+import io.dspex.signature.Field;
+import io.dspex.signature.Signature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;

@@ -1,5 +1,9 @@
 package io.dspex;
 
+import java.util.Optional;
+import java.util.function.Consumer;
+import reactor.util.context.ContextView;
+
 /**
  * One event of {@link Program#stream}: a piece of an output field as the LM produces it, or the final
  * prediction (DSPy's {@code streamify} with stream listeners: {@code StreamResponse} then the
@@ -13,6 +17,25 @@ package io.dspex;
  * }</pre>
  */
 public sealed interface StreamEvent permits StreamEvent.Chunk, StreamEvent.Done {
+
+    /**
+     * Where a predictor sends the chunks of the run being streamed: present inside a {@link Program#stream} run,
+     * empty otherwise. The library's predictors use it; a predictor of your own can too, so that its output streams
+     * like theirs.
+     *
+     * <pre>{@code
+     * Mono.deferContextual(ctx -> {
+     *     StreamEvent.sink(ctx).ifPresent(out -> out.accept(new StreamEvent.Chunk(this, "answer", "Paris")));
+     *     return Mono.just(prediction);
+     * });
+     * }</pre>
+     *
+     * @param context the run's Reactor Context
+     * @return the receiver of this run's chunks (call it from the thread that produced the text, in order)
+     */
+    static Optional<Consumer<Chunk>> sink(ContextView context) {
+        return StreamRun.sink(context);
+    }
 
     /**
      * Text of one output field, in the order the LM produced it. Concatenating a field's chunks gives the field's

@@ -1,6 +1,9 @@
 /**
- * The types every DSPEx user touches: {@link io.dspex.Example},
- * {@link io.dspex.Prediction} and {@link io.dspex.Program}.
+ * What every program touches: {@link io.dspex.Program} (a lazy {@code Example -> Mono<Prediction>}),
+ * {@link io.dspex.Module} (the base of every built-in and user program), {@link io.dspex.Predictor} (the unit
+ * optimizers tune), {@link io.dspex.Example} and {@link io.dspex.Prediction} (the values that flow),
+ * {@link io.dspex.BatchResult} and {@link io.dspex.StreamEvent} (what {@code batch} and {@code stream} emit), and
+ * {@link io.dspex.Trace} (the record of predictor calls that optimizers read).
  *
  * <pre>{@code
  * Program qa = Predict.of("question -> answer").withLm(lm);

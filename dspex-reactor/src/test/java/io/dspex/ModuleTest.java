@@ -20,7 +20,7 @@ class ModuleTest {
         }
 
         @Override
-        public Mono<Prediction> forward(Example in) {
+        protected Mono<Prediction> run(Example in) {
             return child("rewrite").forward(Map.of("question", in.get("question")))
                     .flatMap(q -> child("generate_answer").forward(Map.of("context", List.of("c"),
                             "question", q.get("query"))));
@@ -34,7 +34,7 @@ class ModuleTest {
         }
 
         @Override
-        public Mono<Prediction> forward(Example in) {
+        protected Mono<Prediction> run(Example in) {
             return child("rag").forward(in);
         }
     }
@@ -57,8 +57,8 @@ class ModuleTest {
         assertThat(changed.namedPredictors().get("rag.rewrite").demos()).containsExactly(DEMO);
         assertThat(original.namedPredictors().get("rag.rewrite").demos()).isEmpty();
         assertThat(changed.namedPredictors().get("check")).isSameAs(original.namedPredictors().get("check"));
-        assertThat(changed.demos().get("rag.rewrite")).hasSize(1);
-        assertThat(changed.reset().demos().get("rag.rewrite")).isEmpty();
+        assertThat(changed.namedPredictors().get("rag.rewrite").demos()).hasSize(1);
+        assertThat(changed.reset().namedPredictors().get("rag.rewrite").demos()).isEmpty();
     }
 
     @Test
@@ -87,7 +87,7 @@ class ModuleTest {
             }
 
             @Override
-            public Mono<Prediction> forward(Example inputs) {
+            protected Mono<Prediction> run(Example inputs) {
                 return child("missing").forward(inputs);
             }
         };
@@ -99,7 +99,7 @@ class ModuleTest {
             }
 
             @Override
-            public Mono<Prediction> forward(Example inputs) {
+            protected Mono<Prediction> run(Example inputs) {
                 return Mono.empty();
             }
         }).hasMessageContaining("'a' is already registered");

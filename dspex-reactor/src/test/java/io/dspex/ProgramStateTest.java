@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.predict.ChainOfThought;
 import io.dspex.predict.Predict;
+import io.dspex.signature.Signature;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
+
+
+
 
 /** The expected file {@code cot_state.json} was written by orjson 3.8.3 exactly as DSPy 3.3's save does. */
 class ProgramStateTest {
@@ -110,7 +114,7 @@ class ProgramStateTest {
             }
 
             @Override
-            public Mono<Prediction> forward(Example in) {
+            protected Mono<Prediction> run(Example in) {
                 return Mono.empty();
             }
         }

@@ -6,11 +6,15 @@ import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Usage;
 import io.dspex.predict.Predict;
+import io.dspex.predict.Settings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+
+
+
 
 /** {@link Program#stream} runs with the subscriber's Context: settings put there reach the predictors. */
 class StreamContextTest {

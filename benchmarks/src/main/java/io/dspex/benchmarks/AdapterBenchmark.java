@@ -1,9 +1,9 @@
 package io.dspex.benchmarks;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

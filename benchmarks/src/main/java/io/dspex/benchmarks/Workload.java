@@ -1,8 +1,8 @@
 package io.dspex.benchmarks;
 
-import io.dspex.Signature;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 

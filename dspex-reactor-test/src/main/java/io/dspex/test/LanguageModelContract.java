@@ -2,6 +2,7 @@ package io.dspex.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmException;
@@ -27,6 +28,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
 
 /**
  * The contract every HTTP {@link LanguageModel} that speaks OpenAI's chat-completions protocol must pass:
@@ -142,9 +144,9 @@ public abstract class LanguageModelContract {
 
     @Test
     void callSendsMessagesParametersAndKeyButNotTheRolloutId() {
-        LmRequest request = ask("hi").withTemperature(0.25).withMaxTokens(33).withStop(List.of("END"))
-                .withSeed(9L).withResponseFormat(Map.of("type", "json_object")).withExtra("top_p", 0.5)
-                .withRolloutId("rollout-77");
+        LmRequest request = ask("hi").withConfig(CallConfig.empty().withTemperature(0.25).withMaxTokens(33)
+                .withStop(List.of("END")).withSeed(9L).withExtra("top_p", 0.5).withRolloutId("rollout-77"))
+                .withResponseFormat(Map.of("type", "json_object"));
         StepVerifier.create(lm.call(request)).expectNextCount(1).verifyComplete();
         ParsedRequest seen = server.lastRequest();
         assertThat(seen.path()).isEqualTo("/v1/chat/completions");
@@ -160,7 +162,7 @@ public abstract class LanguageModelContract {
 
     @Test
     void requestModelOverridesTheDefault() {
-        StepVerifier.create(lm.call(ask("hi").withModel("other-model")))
+        StepVerifier.create(lm.call(ask("hi").withConfig(CallConfig.empty().withModel("other-model"))))
                 .assertNext(r -> assertThat(r.model()).isEqualTo("other-model")).verifyComplete();
         assertThat(server.lastRequest().model()).isEqualTo("other-model");
     }
@@ -177,7 +179,7 @@ public abstract class LanguageModelContract {
     @Test
     void callMapsSeveralChoicesInOrder() {
         server.replies("one", "two", "three");
-        StepVerifier.create(lm.call(ask("count").withN(3)))
+        StepVerifier.create(lm.call(ask("count").withConfig(CallConfig.empty().withN(3))))
                 .assertNext(r -> {
                     assertThat(r.texts()).containsExactly("one", "two", "three");
                     assertThat(r.text()).isEqualTo("one");
@@ -215,7 +217,7 @@ public abstract class LanguageModelContract {
     @Test
     void streamSeparatesSeveralChoices() {
         server.replies("alpha beta", "gamma delta");
-        List<LmChunk> chunks = lm.stream(ask("go").withN(2)).collectList().block(WAIT);
+        List<LmChunk> chunks = lm.stream(ask("go").withConfig(CallConfig.empty().withN(2))).collectList().block(WAIT);
         assertThat(chunks).isNotNull();
         StringBuilder first = new StringBuilder();
         StringBuilder second = new StringBuilder();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.dspex.internal.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -61,7 +60,7 @@ import reactor.netty.http.server.HttpServerResponse;
  */
 public final class MockLmServer implements AutoCloseable {
 
-    private static final JsonFactory FACTORY = Json.MAPPER.getFactory();
+    private static final JsonFactory FACTORY = ParsedRequest.MAPPER.getFactory();
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -449,7 +448,7 @@ public final class MockLmServer implements AutoCloseable {
         return req.receive().aggregate().asByteArray().defaultIfEmpty(EMPTY).flatMap(bytes -> {
             JsonNode json;
             try {
-                json = Json.MAPPER.readTree(bytes);
+                json = ParsedRequest.MAPPER.readTree(bytes);
             } catch (IOException e) {
                 json = null;
             }

@@ -2,7 +2,7 @@ package io.dspex.test;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.dspex.internal.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.lm.Message;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,6 +20,9 @@ import java.util.Map;
  * }</pre>
  */
 public final class ParsedRequest {
+
+    /** The test kit's own Jackson mapper (the library's is internal to it). */
+    static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final long number;
     private final String path;
@@ -74,7 +77,7 @@ public final class ParsedRequest {
     public Map<String, Object> body() {
         Map<String, Object> b = body;
         if (b == null) {
-            b = Collections.unmodifiableMap(Json.MAPPER.convertValue(json, new TypeReference<Map<String, Object>>() { }));
+            b = Collections.unmodifiableMap(MAPPER.convertValue(json, new TypeReference<Map<String, Object>>() { }));
             body = b;
         }
         return b;

@@ -284,13 +284,13 @@ public final class ScriptedLm implements LanguageModel {
         if (next instanceof LmResponse r) {
             return r;
         }
-        int n = request.n() == null ? 1 : request.n();
+        int n = request.config().n() == null ? 1 : request.config().n();
         List<String> texts = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             texts.add(next.toString());
         }
         return new LmResponse(textsToChoices(texts), usage.apply(request.withMessages(withReply(request, texts))),
-                request.model() == null ? id : request.model(), null, null);
+                request.config().model() == null ? id : request.config().model(), null, null);
     }
 
     private static List<Message> withReply(LmRequest request, List<String> texts) {

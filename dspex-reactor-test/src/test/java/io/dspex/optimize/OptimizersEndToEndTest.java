@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
+
 /** Optimizers against Predict, Evaluate and the test kit's ScriptedLm. */
 class OptimizersEndToEndTest {
 
@@ -103,7 +104,7 @@ class OptimizersEndToEndTest {
         assertThat(r.candidates().get(3).program().demos()).hasSize(2);
 
         RandomSearchResult<Predict> early = BootstrapFewShotWithRandomSearch.builder().metric(EXACT)
-                .maxBootstrappedDemos(2).maxLabeledDemos(2).numCandidatePrograms(3).stopAtScore(0.0).build()
+                .maxBootstrappedDemos(2).maxLabeledDemos(2).numCandidatePrograms(3).stopAtMeanScore(0.0).build()
                 .search(student, examples(0, 9), examples(9, 15)).block();
         assertThat(early.candidates()).hasSize(1);
     }
@@ -112,7 +113,7 @@ class OptimizersEndToEndTest {
     void knnFewShotBootstrapsEachCallFromItsNearestExamples() {
         ScriptedLm lm = relevantDemoLm();
         AtomicInteger embedCalls = new AtomicInteger();
-        KnnFewShot knn = new KnnFewShot(2, examples(0, 9), texts -> {
+        KnnFewShot knn = KnnFewShot.builder().k(2).embedder(texts -> {
             embedCalls.incrementAndGet();
             List<float[]> out = new ArrayList<>();
             for (String t : texts) {
@@ -122,8 +123,9 @@ class OptimizersEndToEndTest {
                 out.add(v);
             }
             return Mono.just(out);
-        }, BootstrapFewShot.builder().metric(EXACT).maxBootstrappedDemos(1).maxLabeledDemos(2).build());
-        Program program = knn.compile(Predict.of("question -> answer").withLm(lm));
+        }).bootstrap(BootstrapFewShot.builder().metric(EXACT).maxBootstrappedDemos(1).maxLabeledDemos(2).build())
+                .build();
+        Predict program = knn.compile(Predict.of("question -> answer").withLm(lm), examples(0, 9)).block();
         assertThat(program.namedPredictors().get("self").demos()).isEmpty();
         assertThat(score(program, examples(9, 15))).isEqualTo(100.0);
         // one embedding request for the training set, one per call

@@ -4,18 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.Example;
-import io.dspex.FieldType;
-import io.dspex.Signature;
 import io.dspex.adapter.Adapter;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.adapter.JsonAdapter;
 import io.dspex.data.Datasets;
-import io.dspex.internal.Json;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.OpenAiCompatibleLm;
-import io.dspex.predict.CallConfig;
 import io.dspex.predict.Predict;
 import io.dspex.predict.RetryPolicy;
+import io.dspex.signature.FieldType;
+import io.dspex.signature.Signature;
 import io.dspex.test.Fault;
 import io.dspex.test.MockLmServer;
 import java.io.IOException;
@@ -41,6 +41,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
+
+
+
+
 /**
  * Bad input, data-driven: every line of {@code bad-input-cases.jsonl} is one case — a malformed signature or
  * type, missing/extra/wrongly typed/huge inputs, an LM reply or HTTP body of a bad shape, a broken dataset file,
@@ -49,6 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code IndexOutOfBoundsException} anywhere in its cause chain. Messages stay bounded even for 10 MB inputs.
  */
 class BadInputTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static final String CASES = "/bad-input-cases.jsonl";
     static final int MAX_MESSAGE = 20_000;
@@ -77,7 +83,7 @@ class BadInputTest {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             for (String line : text.split("\n")) {
                 if (!line.isBlank() && !line.startsWith("#")) {
-                    out.add(Json.MAPPER.readTree(line));
+                    out.add(JSON.readTree(line));
                 }
             }
         } catch (IOException e) {
@@ -164,7 +170,7 @@ class BadInputTest {
         Map<String, Object> m = new LinkedHashMap<>();
         n.fields().forEachRemaining(e -> {
             JsonNode v = e.getValue();
-            m.put(e.getKey(), v.isObject() && v.has("repeat") ? text(v) : Json.MAPPER.convertValue(v, Object.class));
+            m.put(e.getKey(), v.isObject() && v.has("repeat") ? text(v) : JSON.convertValue(v, Object.class));
         });
         return m;
     }

@@ -12,7 +12,6 @@ import ch.qos.logback.core.AppenderBase;
 import io.dspex.BatchResult;
 import io.dspex.Example;
 import io.dspex.Prediction;
-import io.dspex.Settings;
 import io.dspex.StreamEvent;
 import io.dspex.evaluate.Evaluate;
 import io.dspex.evaluate.EvaluationResult;
@@ -25,6 +24,7 @@ import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.predict.ChainOfThought;
 import io.dspex.predict.History;
 import io.dspex.predict.Predict;
+import io.dspex.predict.Settings;
 import io.dspex.test.Fault;
 import io.dspex.test.MockLmServer;
 import io.dspex.test.ParsedRequest;
@@ -46,6 +46,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+
+
+
+
 
 /**
  * A full pipeline (predict, retry, stream, batch, evaluate, save, cache on disk, history, embeddings, failures whose
@@ -132,7 +136,7 @@ class SecretsTest {
              OpenAiCompatibleLm lm = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).apiKey(KEY)
                      .model("mock-model").responseTimeout(Duration.ofSeconds(10)).build()) {
             LmCache cache = LmCache.builder().maxEntries(1_000).directory(cacheDir).build();
-            Settings settings = Settings.empty().withLm(lm).withCache(cache).withRetry(Rel.FAST);
+            Settings settings = Settings.empty().withLm(cache.wrap(lm)).withRetry(Rel.FAST);
             Predict qa = Predict.of("question -> answer");
             List<Object> objects = new ArrayList<>(List.of(lm, settings, qa, cache, server));
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.Prediction;
-import io.dspex.Settings;
 import io.dspex.StreamEvent;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmException;
@@ -24,6 +23,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+
+
+
+
 
 /** Streaming under faults (truncated SSE, error events) and the LM cache over real HTTP. */
 @ExtendWith(NettyLeakWatcher.class)
@@ -103,11 +106,10 @@ class StreamAndCacheOverHttpTest {
     void fiftyConcurrentIdenticalCallsMakeOneHttpRequest() {
         server.latency(Duration.ofMillis(300));
         LmCache cache = LmCache.inMemory(1_000);
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST);
+        Predict qa = Predict.of("question -> answer").withLm(cache.wrap(lm)).withRetry(Rel.FAST);
 
         List<Prediction> all = Flux.range(0, 50)
-                .flatMap(i -> qa.forward(Map.of("question", "q-9"))
-                        .contextWrite(Settings.empty().withCache(cache).asContext()), 50)
+                .flatMap(i -> qa.forward(Map.of("question", "q-9")), 50)
                 .collectList().block(Duration.ofSeconds(10));
 
         assertThat(all).hasSize(50).allMatch(p -> p.get("answer").equals("A-9"));
@@ -115,7 +117,7 @@ class StreamAndCacheOverHttpTest {
         assertThat(all.stream().filter(p -> !p.usage().equals(Usage.ZERO)).count())
                 .as("only the call that went to the server reports usage").isEqualTo(1);
         // A later identical call is a plain hit.
-        assertThat(qa.forward(Map.of("question", "q-9")).contextWrite(Settings.empty().withCache(cache).asContext())
+        assertThat(qa.forward(Map.of("question", "q-9"))
                 .map(p -> p.get("answer")).block(Duration.ofSeconds(5))).isEqualTo("A-9");
         assertThat(server.requestCount()).isEqualTo(1);
     }
@@ -124,9 +126,8 @@ class StreamAndCacheOverHttpTest {
     void aFailedCallIsNotCached() {
         server.faultWhen(r -> attempts.attempt(r) == 1, Fault.status(400, "bad"));
         LmCache cache = LmCache.inMemory(100);
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST);
-        Mono<Prediction> call = qa.forward(Map.of("question", "q-2"))
-                .contextWrite(Settings.empty().withCache(cache).asContext());
+        Predict qa = Predict.of("question -> answer").withLm(cache.wrap(lm)).withRetry(Rel.FAST);
+        Mono<Prediction> call = qa.forward(Map.of("question", "q-2"));
 
         assertThatThrownBy(() -> call.block(Duration.ofSeconds(5))).isInstanceOf(LmException.BadRequest.class);
         assertThat(call.block(Duration.ofSeconds(5)).get("answer")).isEqualTo("A-2");

@@ -3,6 +3,7 @@ package io.dspex.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.Message;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
+
 
 class OpenAiCompatibleLmTest {
 
@@ -54,7 +56,7 @@ class OpenAiCompatibleLmTest {
                     .containsEntry("top_p", 0.9);
             assertThat(server.lastRequest().header("x-team")).isEqualTo("dspex");
             assertThat(server.lastRequest().header("authorization")).isNull();
-            lm.call(LmRequest.of(List.of(Message.user("a"))).withTemperature(0.0).withExtra("top_p", 0.1))
+            lm.call(LmRequest.of(List.of(Message.user("a")), CallConfig.empty().withTemperature(0.0).withExtra("top_p", 0.1)))
                     .block(Duration.ofSeconds(10));
             assertThat(server.lastRequest().body()).containsEntry("temperature", 0.0).containsEntry("top_p", 0.1);
         }

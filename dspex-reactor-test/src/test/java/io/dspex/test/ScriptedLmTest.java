@@ -2,6 +2,7 @@ package io.dspex.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.util.retry.Retry;
+
 
 class ScriptedLmTest {
 
@@ -86,7 +88,7 @@ class ScriptedLmTest {
     void honoursNAndFullResponses() {
         ScriptedLm lm = ScriptedLm.create().fallback("same").respond(LmResponse.of(List.of("a", "b"), Usage.of(1, 1)));
         assertThat(lm.call(ask("x")).block().texts()).containsExactly("a", "b");
-        assertThat(lm.call(ask("x").withN(3)).block().texts()).containsExactly("same", "same", "same");
+        assertThat(lm.call(ask("x").withConfig(CallConfig.empty().withN(3))).block().texts()).containsExactly("same", "same", "same");
         assertThat(lm.id()).isEqualTo("scripted");
         assertThat(ScriptedLm.create("my-lm").id()).isEqualTo("my-lm");
     }

@@ -3,11 +3,11 @@ package io.dspex.adapter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.dspex.Example;
-import io.dspex.Field;
-import io.dspex.Signature;
 import io.dspex.internal.PyFormat;
-import io.dspex.internal.TypeModel;
 import io.dspex.lm.Message;
+import io.dspex.signature.Field;
+import io.dspex.signature.FieldType;
+import io.dspex.signature.Signature;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -30,10 +30,10 @@ abstract class AbstractAdapter implements Adapter {
         final String system;
         final String outputRequirements;
         final Field[] inputs;
-        final TypeModel[] inputTypes;
+        final FieldType[] inputTypes;
         final String[] inputHeaders;
         final Field[] outputs;
-        final TypeModel[] outputTypes;
+        final FieldType[] outputTypes;
         final String[] outputHeaders;
         final Map<String, Integer> outputIndex;
         final List<String> outputNames;
@@ -44,18 +44,18 @@ abstract class AbstractAdapter implements Adapter {
             List<Field> out = sig.outputFields();
             inputs = in.toArray(new Field[0]);
             outputs = out.toArray(new Field[0]);
-            inputTypes = new TypeModel[inputs.length];
+            inputTypes = new FieldType[inputs.length];
             inputHeaders = new String[inputs.length];
             for (int i = 0; i < inputs.length; i++) {
-                inputTypes[i] = TypeModel.of(inputs[i].type());
+                inputTypes[i] = inputs[i].type();
                 inputHeaders[i] = "[[ ## " + inputs[i].name() + " ## ]]\n";
             }
-            outputTypes = new TypeModel[outputs.length];
+            outputTypes = new FieldType[outputs.length];
             outputHeaders = new String[outputs.length];
             Map<String, Integer> idx = new HashMap<>();
             List<String> names = new ArrayList<>(outputs.length);
             for (int i = 0; i < outputs.length; i++) {
-                outputTypes[i] = TypeModel.of(outputs[i].type());
+                outputTypes[i] = outputs[i].type();
                 outputHeaders[i] = "[[ ## " + outputs[i].name() + " ## ]]\n";
                 idx.put(outputs[i].name(), i);
                 names.add(outputs[i].name());
@@ -190,7 +190,7 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     /** DSPy's format_field_value: a list given to a str field renders as a numbered list; else JSON or str(). */
-    static void renderValue(TypeModel type, Object value, StringBuilder sb) {
+    static void renderValue(FieldType type, Object value, StringBuilder sb) {
         if (value instanceof String s) {
             sb.append(s);
             return;
@@ -207,7 +207,7 @@ abstract class AbstractAdapter implements Adapter {
         }
     }
 
-    static String renderValue(TypeModel type, Object value) {
+    static String renderValue(FieldType type, Object value) {
         StringBuilder sb = new StringBuilder();
         renderValue(type, value, sb);
         return sb.toString();
@@ -232,7 +232,7 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     private static String itemText(Object item) {
-        return item instanceof String s ? s : renderValue(TypeModel.ANY, item);
+        return item instanceof String s ? s : renderValue(FieldType.ANY, item);
     }
 
     private static void formatBlob(String blob, StringBuilder sb) {
@@ -268,7 +268,7 @@ abstract class AbstractAdapter implements Adapter {
 
     /** The placeholder of a field in the structure part: {@code {name}} plus, for outputs, the type note. */
     static String placeholder(Field f) {
-        String note = f.isInput() ? "" : TypeModel.of(f.type()).typeNote();
+        String note = f.isInput() ? "" : typeNote(f.type());
         return "{" + f.name() + "}" + (note.isEmpty() ? "" : NOTE + note);
     }
 
@@ -292,14 +292,38 @@ abstract class AbstractAdapter implements Adapter {
         return sb.toString();
     }
 
-    static String typeInfo(TypeModel t) {
+    /** DSPy's translate_field_type: the {@code # note: the value you produce ...} text of an output type; "" for str. */
+    static String typeNote(FieldType t) {
+        return switch (t.kind()) {
+            case STR -> "";
+            case BOOL -> "must be True or False";
+            case INT -> "must be a single int value";
+            case FLOAT -> "must be a single float value";
+            case ENUM -> "must be one of: " + joinChoices(t);
+            case LITERAL -> "must exactly match (no extra characters) one of: " + joinChoices(t);
+            default -> "must adhere to the JSON schema: " + t.jsonSchema();
+        };
+    }
+
+    private static String joinChoices(FieldType t) {
+        StringBuilder sb = new StringBuilder();
+        for (Object v : t.choices()) {
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            sb.append(PyFormat.str(v));
+        }
+        return sb.toString();
+    }
+
+    static String typeInfo(FieldType t) {
         return t.isString() ? "" : " (must be formatted as a valid Python " + t.dspyName() + ")";
     }
 
     // ---------------------------------------------------------------- parse helpers
 
     /** DSPy's parse_value for a text value: str as is, enums and Literals matched, else lenient JSON then lax. */
-    static Object parseText(TypeModel t, String text) {
+    static Object parseText(FieldType t, String text) {
         switch (t.kind()) {
             case STR:
                 return text;
@@ -307,7 +331,7 @@ abstract class AbstractAdapter implements Adapter {
             case LITERAL:
                 return t.convert(text);
             case OPTIONAL:
-                if (t.first().isString()) {
+                if (t.args().get(0).isString()) {
                     return text;
                 }
                 break;

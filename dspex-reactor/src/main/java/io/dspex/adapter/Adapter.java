@@ -1,15 +1,19 @@
 package io.dspex.adapter;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 /**
  * Formats a signature, its demos and the inputs of one call into chat messages, and parses the model's reply
- * into output values (DSPy's {@code dspy.Adapter}). Implementations are stateless and thread-safe.
+ * into output values (DSPy's {@code dspy.Adapter}). The adapter owns its wire format completely: besides
+ * {@link #format} and {@link #parse}, it says which adapter to try when it cannot parse a reply ({@link #fallback()})
+ * and how to read output fields out of a reply while it streams ({@link #streamFields}). Implementations are
+ * stateless and thread-safe.
  *
  * <pre>{@code
  * Adapter adapter = new ChatAdapter();
@@ -49,5 +53,44 @@ public interface Adapter {
      */
     default Optional<Map<String, Object>> responseFormat(Signature signature) {
         return Optional.empty();
+    }
+
+    /**
+     * The adapter a predictor tries once, with a new LM call, when this one cannot {@link #parse} a reply (DSPy's
+     * {@code ChatAdapter} falls back to the {@code JSONAdapter}). If the fallback fails too, its error is signalled.
+     *
+     * @return the fallback, or empty for none (the default)
+     */
+    default Optional<Adapter> fallback() {
+        return Optional.empty();
+    }
+
+    /**
+     * A reader of one streamed reply that reports each output field's text as it arrives, so a program's
+     * {@code stream(..)} can emit field chunks before the reply is complete. A new reader per call; it is fed from
+     * one thread at a time.
+     *
+     * @param signature the signature whose output fields to report
+     * @return the reader; the default reports nothing, so a streamed call yields only its final prediction
+     */
+    default FieldStream streamFields(Signature signature) {
+        return FieldStream.NONE;
+    }
+
+    /**
+     * Reads one streamed reply piece by piece; see {@link Adapter#streamFields}.
+     */
+    @FunctionalInterface
+    interface FieldStream {
+
+        /** Reports nothing. */
+        FieldStream NONE = (piece, out) -> { };
+
+        /**
+         * @param piece the next piece of the reply text, in order
+         * @param out   receives (output field name, text) for each piece of field text that is certain; the pieces of
+         *              one field, concatenated, give its raw text (whitespace at its ends trimmed)
+         */
+        void feed(String piece, BiConsumer<String, String> out);
     }
 }

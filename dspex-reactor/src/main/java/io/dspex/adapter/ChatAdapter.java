@@ -1,11 +1,13 @@
 package io.dspex.adapter;
 
-import io.dspex.Field;
-import io.dspex.Signature;
 import io.dspex.internal.PyFormat;
+import io.dspex.signature.Field;
+import io.dspex.signature.FieldType;
+import io.dspex.signature.Signature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * DSPy 3.3's {@code ChatAdapter}: fields are marked with {@code [[ ## name ## ]]} headers, and the reply ends with
@@ -21,7 +23,7 @@ import java.util.Map;
  * <p><b>Values in prompts</b> render as DSPy renders the equivalent Python values: strings as they are; a list
  * given to a {@code str} field as {@code [1] «a»\n[2] «b»}; lists, maps and records as JSON (non-ASCII kept);
  * booleans as {@code True}/{@code False}; {@code null} as {@code None}; numbers as Python prints them
- * ({@code 0.1}, {@code 1e-05}, {@code 42}); enums as their value (see {@link io.dspex.FieldType}); an
+ * ({@code 0.1}, {@code 1e-05}, {@code 42}); enums as their value (see {@link io.dspex.signature.FieldType}); an
  * {@code Optional} as its content or {@code None}. Java has no tuples, sets or dataclasses: arrays and collections
  * render as lists, other objects as the JSON Jackson writes for them, or their {@code toString()}.
  *
@@ -30,12 +32,29 @@ import java.util.Map;
  * header and unknown headers are ignored; the first occurrence of a field wins. Like DSPy, the rest of a header
  * line is cut at the header's length measured on the stripped line, so a header indented by blanks loses as many
  * characters of its same-line text. Each section is stripped and converted by type (see
- * {@link io.dspex.FieldType}); a missing {@code Optional[...]} output is null.
+ * {@link io.dspex.signature.FieldType}); a missing {@code Optional[...]} output is null.
  */
 public final class ChatAdapter extends AbstractAdapter {
 
+    private static final Optional<Adapter> JSON_FALLBACK = Optional.of(new JsonAdapter());
+
     /** Creates the adapter; it is stateless apart from a per-signature cache of the prompt parts. */
     public ChatAdapter() {
+    }
+
+    /** @return a {@link JsonAdapter}, as DSPy's ChatAdapter falls back to its JSONAdapter */
+    @Override
+    public Optional<Adapter> fallback() {
+        return JSON_FALLBACK;
+    }
+
+    /**
+     * @return a reader of {@code [[ ## field ## ]]} sections as they stream: text is released a word at a time, and
+     *         never a piece of a marker
+     */
+    @Override
+    public FieldStream streamFields(Signature signature) {
+        return new FieldStreamParser(prepared(signature).outputIndex.keySet());
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.dspex.adapter;
 
-import io.dspex.Signature;
 import io.dspex.internal.PyFormat;
-import io.dspex.internal.TypeModel;
+import io.dspex.signature.FieldType;
+import io.dspex.signature.Signature;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -99,7 +99,7 @@ public final class JsonAdapter extends AbstractAdapter {
                 continue;
             }
             Object v = e.getValue();
-            TypeModel t = p.outputTypes[idx];
+            FieldType t = p.outputTypes[idx];
             try {
                 values[idx] = v instanceof String s ? parseText(t, s) : convertJson(t, v);
             } catch (IllegalArgumentException ex) {
@@ -111,7 +111,7 @@ public final class JsonAdapter extends AbstractAdapter {
         return finish(p, values, found, order, NAME, text);
     }
 
-    private static Object convertJson(TypeModel t, Object v) {
+    private static Object convertJson(FieldType t, Object v) {
         if (t.isString()) {
             return PyFormat.str(v);
         }
@@ -129,7 +129,7 @@ public final class JsonAdapter extends AbstractAdapter {
     @Override
     public Optional<Map<String, Object>> responseFormat(Signature signature) {
         Prepared p = prepared(signature);
-        for (TypeModel t : p.outputTypes) {
+        for (FieldType t : p.outputTypes) {
             if (!t.strictSchemaCapable()) {
                 return Optional.of(Map.of("type", "json_object"));
             }
@@ -137,7 +137,7 @@ public final class JsonAdapter extends AbstractAdapter {
         Map<String, Map<String, Object>> defs = new TreeMap<>();
         Map<String, Object> props = new LinkedHashMap<>();
         for (int i = 0; i < p.outputs.length; i++) {
-            Map<String, Object> s = p.outputTypes[i].inlineSchema(defs);
+            Map<String, Object> s = p.outputTypes[i].schema(defs);
             if (!s.containsKey("$ref")) {
                 s.put("title", PyFormat.title(p.outputs[i].name()).replace('_', ' '));
             }

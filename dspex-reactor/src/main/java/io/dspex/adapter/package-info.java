@@ -1,5 +1,5 @@
 /**
- * Adapters turn a {@link io.dspex.Signature}, demos and inputs into chat messages, and a model's reply back into
+ * Adapters turn a {@link io.dspex.signature.Signature}, demos and inputs into chat messages, and a model's reply back into
  * output values — byte for byte as DSPy 3.3's {@code ChatAdapter} and {@code JSONAdapter} do.
  *
  * <pre>{@code

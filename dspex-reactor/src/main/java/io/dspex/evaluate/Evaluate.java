@@ -3,6 +3,7 @@ package io.dspex.evaluate;
 import io.dspex.Example;
 import io.dspex.Prediction;
 import io.dspex.Program;
+import io.dspex.internal.BoundedRunner;
 import io.dspex.lm.Usage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,9 +119,12 @@ public final class Evaluate {
 
     private Mono<EvaluationResult> runWith(Program program, ProgressDisplay display) {
         RunState state = new RunState(devset.size());
-        return Flux.range(0, devset.size())
-                .flatMap(i -> evaluateOne(program, i, devset.get(i)), concurrency)
-                .<EvaluationRow>handle((row, sink) -> {
+        // As completed, not in order: maxErrors counts failures as they happen (DSPy's ParallelExecutor does);
+        // RunState puts each row in its place.
+        return BoundedRunner.run(Flux.fromIterable(devset), (i, example) -> evaluateOne(program, i, example),
+                        concurrency, false)
+                .<EvaluationRow>handle((indexed, sink) -> {
+                    EvaluationRow row = indexed.value();
                     state.add(row);
                     display.update(state.done, devset.size(), state.failed.size(), state.scoreSum);
                     notifyListener(state);

@@ -26,11 +26,12 @@ final class ChatCodec {
     private ChatCodec() {
     }
 
-    /** Defaults an {@link OpenAiCompatibleLm} applies to every request. */
-    record Defaults(String model, Double temperature, Integer maxTokens, Map<String, Object> params) {
-    }
-
-    static byte[] writeChat(LmRequest r, Defaults d, boolean stream) {
+    /**
+     * Writes a chat-completions body: the request's parameters, else the client's defaults {@code d} (whose model is
+     * always set); the client's extra parameters unless the request sets the same key or field.
+     */
+    static byte[] writeChat(LmRequest r, CallConfig d, boolean stream) {
+        CallConfig c = r.config();
         // Sized for the whole body in the usual case (text that needs little escaping), so that it is built in one
         // block rather than grown block by block.
         int estimate = 256;
@@ -39,10 +40,10 @@ final class ChatCodec {
         }
         try (ByteArrayBuilder bytes = new ByteArrayBuilder(Math.min(estimate, 1 << 20))) {
             try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
-                Map<String, Object> extra = r.extra();
+                Map<String, Object> extra = c.extra();
                 g.writeStartObject();
                 if (!extra.containsKey("model")) {
-                    g.writeStringField("model", r.model() != null ? r.model() : d.model());
+                    g.writeStringField("model", c.model() != null ? c.model() : d.model());
                 }
                 g.writeArrayFieldStart("messages");
                 for (Message m : r.messages()) {
@@ -53,20 +54,22 @@ final class ChatCodec {
                     g.writeEndObject();
                 }
                 g.writeEndArray();
-                Double temperature = r.temperature() != null ? r.temperature() : d.temperature();
+                Double temperature = c.temperature() != null ? c.temperature() : d.temperature();
                 if (temperature != null && !extra.containsKey("temperature")) {
                     g.writeNumberField("temperature", temperature);
                 }
-                Integer maxTokens = r.maxTokens() != null ? r.maxTokens() : d.maxTokens();
+                Integer maxTokens = c.maxTokens() != null ? c.maxTokens() : d.maxTokens();
                 if (maxTokens != null && !extra.containsKey("max_tokens")) {
                     g.writeNumberField("max_tokens", maxTokens);
                 }
-                if (r.n() != null && !extra.containsKey("n")) {
-                    g.writeNumberField("n", r.n());
+                Integer n = c.n() != null ? c.n() : d.n();
+                if (n != null && !extra.containsKey("n")) {
+                    g.writeNumberField("n", n);
                 }
-                if (!r.stop().isEmpty() && !extra.containsKey("stop")) {
+                List<String> stop = c.stop() != null ? c.stop() : d.stop();
+                if (stop != null && !stop.isEmpty() && !extra.containsKey("stop")) {
                     g.writeArrayFieldStart("stop");
-                    for (String s : r.stop()) {
+                    for (String s : stop) {
                         g.writeString(s);
                     }
                     g.writeEndArray();
@@ -75,12 +78,13 @@ final class ChatCodec {
                     g.writeFieldName("response_format");
                     g.writeObject(r.responseFormat());
                 }
-                if (r.seed() != null && !extra.containsKey("seed")) {
-                    g.writeNumberField("seed", r.seed());
+                Long seed = c.seed() != null ? c.seed() : d.seed();
+                if (seed != null && !extra.containsKey("seed")) {
+                    g.writeNumberField("seed", seed);
                 }
-                for (Map.Entry<String, Object> e : d.params().entrySet()) {
+                for (Map.Entry<String, Object> e : d.extra().entrySet()) {
                     String k = e.getKey();
-                    if (!extra.containsKey(k) && !written(k, r, temperature, maxTokens)) {
+                    if (!extra.containsKey(k) && !written(k, r, temperature, maxTokens, n, stop, seed)) {
                         g.writeFieldName(k);
                         g.writeObject(e.getValue());
                     }
@@ -151,15 +155,16 @@ final class ChatCodec {
         }
     }
 
-    private static boolean written(String key, LmRequest r, Double temperature, Integer maxTokens) {
+    private static boolean written(String key, LmRequest r, Double temperature, Integer maxTokens, Integer n,
+                                   List<String> stop, Long seed) {
         switch (key) {
             case "model": return true;
             case "temperature": return temperature != null;
             case "max_tokens": return maxTokens != null;
-            case "n": return r.n() != null;
-            case "stop": return !r.stop().isEmpty();
+            case "n": return n != null;
+            case "stop": return stop != null && !stop.isEmpty();
             case "response_format": return r.responseFormat() != null;
-            case "seed": return r.seed() != null;
+            case "seed": return seed != null;
             default: return false;
         }
     }

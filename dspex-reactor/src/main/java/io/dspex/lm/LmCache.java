@@ -18,8 +18,9 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * A cache of LM calls, DSPy's {@code dspy.cache}: a bounded in-memory cache plus, optionally, a directory of
- * JSON files that survives a restart. Wrap a model with {@link #wrap(LanguageModel)} (or call
- * {@link #call(LanguageModel, LmRequest)}) and identical requests are answered once.
+ * JSON files that survives a restart. It is offered one way, as a decorator: wrap a model with
+ * {@link #wrap(LanguageModel)} and identical requests through the wrapped model are answered once. Every program
+ * using the wrapped model shares the cache; a program using the bare model bypasses it.
  *
  * <pre>{@code
  * LmCache cache = LmCache.builder()
@@ -117,12 +118,9 @@ public final class LmCache {
     }
 
     /**
-     * Answers a request from the cache, or through {@code lm} on a miss and caches the answer. Lazy: nothing
-     * happens until subscription. See the class description for the key, the lookup order and sharing.
-     *
-     * <pre>{@code
-     * Mono<String> text = cache.call(lm, LmRequest.of(List.of(Message.user("2+2?")))).map(LmResponse::text);
-     * }</pre>
+     * Answers a request from the cache, or through {@code lm} on a miss and caches the answer: what a
+     * {@link #wrap wrapped} model does for each call. Lazy: nothing happens until subscription. See the class
+     * description for the key, the lookup order and sharing.
      *
      * @param lm      the model to call on a miss; its {@link LanguageModel#id() id} is part of the key
      * @param request the request
@@ -130,7 +128,7 @@ public final class LmCache {
      *         an {@link IllegalArgumentException} when {@code lm} or {@code request} is null, or a value of
      *         {@code extra}/{@code responseFormat} cannot be serialized for the key
      */
-    public Mono<LmResponse> call(LanguageModel lm, LmRequest request) {
+    Mono<LmResponse> call(LanguageModel lm, LmRequest request) {
         return Mono.deferContextual(ctx -> {
             if (lm == null) {
                 return Mono.error(new IllegalArgumentException("LmCache.call: lm must not be null"));
@@ -233,7 +231,7 @@ public final class LmCache {
      * left alone). Calls in flight still complete for their subscribers.
      *
      * <pre>{@code
-     * cache.clear().then(cache.call(lm, request)); // reaches the model again
+     * cache.clear().then(cached.call(request)); // reaches the model again
      * }</pre>
      *
      * @return completes when cleared; the work (a lock, files) runs on {@code Schedulers.boundedElastic()}

@@ -62,16 +62,19 @@ final class LmCacheKey {
             node.put("content", m.content());
             node.put("role", m.role().toString());
         }
-        root.put("max_tokens", request.maxTokens());
-        root.put("model", request.model());
-        root.put("n", request.n());
+        CallConfig c = request.config();
+        root.put("max_tokens", c.maxTokens());
+        root.put("model", c.model());
+        root.put("n", c.n());
         root.set("response_format", tree("responseFormat", request.responseFormat()));
-        root.put("rollout_id", request.rolloutId());
-        root.put("seed", request.seed());
+        root.put("rollout_id", c.rolloutId());
+        root.put("seed", c.seed());
         ArrayNode stop = root.putArray("stop");
-        request.stop().forEach(stop::add);
-        root.put("temperature", request.temperature());
-        root.set("extra", tree("extra", request.extra()));
+        if (c.stop() != null) {
+            c.stop().forEach(stop::add);
+        }
+        root.put("temperature", c.temperature());
+        root.set("extra", tree("extra", c.extra()));
         try {
             return Json.MAPPER.writeValueAsBytes(sorted(root));
         } catch (JsonProcessingException e) {

@@ -13,7 +13,6 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -63,7 +62,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private final URI embeddingsUri;
     private final String apiKey;
     private final String embeddingModel;
-    private final ChatCodec.Defaults defaults;
+    /** The client's defaults; its model is always set. */
+    private final CallConfig defaults;
     private final String id;
     private final ConnectionProvider provider;
     private final HttpClient client;
@@ -75,9 +75,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         this.baseUrl = b.baseUrl;
         this.embeddingsUri = URI.create(b.baseUrl + "/embeddings");
         this.apiKey = b.apiKey == null || b.apiKey.isBlank() ? null : b.apiKey;
-        this.embeddingModel = b.embeddingModel != null ? b.embeddingModel : b.model;
-        this.defaults = new ChatCodec.Defaults(b.model, b.temperature, b.maxTokens,
-                Collections.unmodifiableMap(new LinkedHashMap<>(b.params)));
+        this.embeddingModel = b.embeddingModel != null ? b.embeddingModel : b.defaults.model();
+        this.defaults = b.defaults;
         this.id = buildId(b);
         this.provider = ConnectionProvider.builder("dspex-lm")
                 .maxConnections(b.maxConnections)
@@ -106,13 +105,23 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     }
 
     private static String buildId(Builder b) {
-        StringBuilder sb = new StringBuilder("openai-compatible:").append(b.baseUrl).append('|').append(b.model);
-        Map<String, Object> sorted = new TreeMap<>(b.params);
-        if (b.temperature != null) {
-            sorted.put("temperature", b.temperature);
+        CallConfig d = b.defaults;
+        StringBuilder sb = new StringBuilder("openai-compatible:").append(b.baseUrl).append('|').append(d.model());
+        Map<String, Object> sorted = new TreeMap<>(d.extra());
+        if (d.temperature() != null) {
+            sorted.put("temperature", d.temperature());
         }
-        if (b.maxTokens != null) {
-            sorted.put("max_tokens", b.maxTokens);
+        if (d.maxTokens() != null) {
+            sorted.put("max_tokens", d.maxTokens());
+        }
+        if (d.n() != null) {
+            sorted.put("n", d.n());
+        }
+        if (d.stop() != null) {
+            sorted.put("stop", d.stop());
+        }
+        if (d.seed() != null) {
+            sorted.put("seed", d.seed());
         }
         if (b.embeddingModel != null) {
             sorted.put("embedding_model", b.embeddingModel);
@@ -572,11 +581,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     public static final class Builder {
         private String baseUrl;
         private String apiKey;
-        private String model;
         private String embeddingModel;
-        private Double temperature;
-        private Integer maxTokens;
-        private final Map<String, Object> params = new LinkedHashMap<>();
+        private CallConfig defaults = CallConfig.empty();
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration responseTimeout = Duration.ofMinutes(5);
@@ -630,11 +636,12 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
 
         /**
-         * @param model the default model (a request's {@link LmRequest#model()} overrides it)
+         * @param model the default model (a request's {@link CallConfig#model()} overrides it)
          * @return this
+         * @throws IllegalArgumentException when blank
          */
         public Builder model(String model) {
-            this.model = model;
+            this.defaults = defaults.withModel(model);
             return this;
         }
 
@@ -655,10 +662,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
          * @return this
          */
         public Builder temperature(Double temperature) {
-            if (temperature != null && (temperature.isNaN() || temperature < 0 || temperature.isInfinite())) {
-                throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
-            }
-            this.temperature = temperature;
+            this.defaults = defaults.withTemperature(temperature);
             return this;
         }
 
@@ -667,10 +671,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
          * @return this
          */
         public Builder maxTokens(Integer maxTokens) {
-            if (maxTokens != null && maxTokens < 1) {
-                throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
-            }
-            this.maxTokens = maxTokens;
+            this.defaults = defaults.withMaxTokens(maxTokens);
             return this;
         }
 
@@ -680,12 +681,30 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
          * @return this
          */
         public Builder defaultParam(String name, Object value) {
-            if (name == null || name.isBlank() || name.equals("messages") || name.equals("stream")
-                    || name.equals("stream_options")) {
-                throw new IllegalArgumentException("defaultParam name must be a non-blank body key other than "
-                        + "messages/stream/stream_options, got '" + name + "'");
+            this.defaults = defaults.withExtra(name, value);
+            return this;
+        }
+
+        /**
+         * Every default call parameter at once, replacing those set so far (the model included when set here).
+         *
+         * <pre>{@code
+         * OpenAiCompatibleLm.builder().baseUrl(url).defaults(CallConfig.empty().withModel("gpt-4o-mini")
+         *         .withTemperature(0.0).withExtra("top_p", 0.9)).build();
+         * }</pre>
+         *
+         * @param defaults the parameters sent with every request unless the request sets them
+         * @return this
+         * @throws IllegalArgumentException when null or it sets a rollout id (a per-call tag)
+         */
+        public Builder defaults(CallConfig defaults) {
+            if (defaults == null) {
+                throw new IllegalArgumentException("defaults must not be null; use CallConfig.empty()");
             }
-            params.put(name, value);
+            if (defaults.rolloutId() != null) {
+                throw new IllegalArgumentException("defaults must not set a rolloutId: it tags one call, not a client");
+            }
+            this.defaults = defaults;
             return this;
         }
 
@@ -769,7 +788,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
             if (baseUrl == null) {
                 throw new IllegalArgumentException("OpenAiCompatibleLm needs a baseUrl, e.g. http://localhost:11434/v1");
             }
-            if (model == null || model.isBlank()) {
+            if (defaults.model() == null) {
                 throw new IllegalArgumentException("OpenAiCompatibleLm needs a model");
             }
             return new OpenAiCompatibleLm(this);

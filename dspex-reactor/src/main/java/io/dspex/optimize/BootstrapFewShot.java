@@ -4,11 +4,12 @@ import io.dspex.Example;
 import io.dspex.Prediction;
 import io.dspex.Predictor;
 import io.dspex.Program;
-import io.dspex.Settings;
 import io.dspex.Trace;
 import io.dspex.evaluate.Metric;
+import io.dspex.internal.BoundedRunner;
 import io.dspex.internal.PythonRandom;
-import io.dspex.predict.CallConfig;
+import io.dspex.lm.CallConfig;
+import io.dspex.predict.Settings;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Exceptions;
@@ -141,8 +141,6 @@ public final class BootstrapFewShot implements Teleprompter {
         private final List<Example> train;
         private final Set<Integer> bootstrapped = new HashSet<>();
         private final Map<String, List<Example>> name2traces = new LinkedHashMap<>();
-        private final TreeMap<Integer, List<Attempt>> pending = new TreeMap<>();
-        private int next;
         private int attempts;
         private int errors;
         private int lastExample = -1;
@@ -159,44 +157,40 @@ public final class BootstrapFewShot implements Teleprompter {
             if (maxBootstrappedDemos == 0 || train.isEmpty()) {
                 return Mono.empty();
             }
-            return Flux.range(0, train.size())
-                    .flatMap(i -> runExample(i).map(a -> Map.entry(i, a)), concurrency)
+            // In training-set order, as DSPy's sequential loop applies them; runs still overlap.
+            return BoundedRunner.run(Flux.fromIterable(train), (i, example) -> runExample(i), concurrency, true)
                     .<Void>handle(this::arrived)
                     .then(Mono.fromRunnable(() -> LOG.info("Bootstrapped {} full traces after {} examples for up to "
                             + "{} rounds, amounting to {} attempts.", bootstrapped.size(), lastExample + 1,
                             maxRounds, attempts)));
         }
 
-        /** Re-orders outcomes by example index and applies each in turn, as DSPy's sequential loop would. */
-        private void arrived(Map.Entry<Integer, List<Attempt>> outcome, SynchronousSink<Void> sink) {
-            pending.put(outcome.getKey(), outcome.getValue());
-            while (pending.containsKey(next)) {
-                if (bootstrapped.size() >= maxBootstrappedDemos) {
-                    sink.complete();
-                    return;
-                }
-                int index = next;
-                lastExample = index;
-                for (Attempt a : pending.remove(next++)) {
-                    attempts++;
-                    if (a.error != null) {
-                        errors++;
-                        if (errors >= maxErrors) {
-                            sink.error(a.error);
-                            return;
-                        }
-                        LOG.error("Failed to run or to evaluate training example {} ({}): {}", index,
-                                train.get(index), a.error.toString());
-                    } else if (a.success) {
-                        bootstrapped.add(index);
-                        a.demos.forEach((name, demos) -> name2traces.get(name).addAll(demos));
-                        break;
+        /** Applies one example's outcome; outcomes arrive in training-set order. */
+        private void arrived(BoundedRunner.Indexed<List<Attempt>> outcome, SynchronousSink<Void> sink) {
+            if (bootstrapped.size() >= maxBootstrappedDemos) {
+                sink.complete();
+                return;
+            }
+            int index = outcome.index();
+            lastExample = index;
+            for (Attempt a : outcome.value()) {
+                attempts++;
+                if (a.error != null) {
+                    errors++;
+                    if (errors >= maxErrors) {
+                        sink.error(a.error);
+                        return;
                     }
+                    LOG.error("Failed to run or to evaluate training example {} ({}): {}", index,
+                            train.get(index), a.error.toString());
+                } else if (a.success) {
+                    bootstrapped.add(index);
+                    a.demos.forEach((name, demos) -> name2traces.get(name).addAll(demos));
+                    break;
                 }
-                if (bootstrapped.size() >= maxBootstrappedDemos) {
-                    sink.complete();
-                    return;
-                }
+            }
+            if (bootstrapped.size() >= maxBootstrappedDemos) {
+                sink.complete();
             }
         }
 

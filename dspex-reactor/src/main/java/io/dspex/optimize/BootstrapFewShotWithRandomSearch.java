@@ -20,7 +20,8 @@ import reactor.core.publisher.Mono;
  * set as given, then for seeds {@code 0 .. numCandidatePrograms-1} a bootstrap on the training set shuffled by
  * {@code random.Random(seed)} with {@code random.Random(seed).randint(1, maxBootstrappedDemos)} bootstrapped
  * demos. Each is scored with {@link Evaluate} on the validation set (the training set when none is given); the
- * first candidate with the highest score wins; the search stops early once a score reaches {@code stopAtScore}.
+ * first candidate with the highest score wins; the search stops early once a candidate's mean per-example score reaches
+ * {@code stopAtMeanScore} (the metric's own scale, as {@code metricThreshold} is).
  * Candidates run one after another (each bootstrap and evaluation runs in parallel inside).
  *
  * <pre>{@code
@@ -43,7 +44,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
     private final int numCandidatePrograms;
     private final int concurrency;
     private final int maxErrors;
-    private final Double stopAtScore;
+    private final Double stopAtMeanScore;
     private final boolean labeledSample;
     private final long seed;
 
@@ -55,7 +56,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
         this.numCandidatePrograms = b.numCandidatePrograms;
         this.concurrency = b.concurrency;
         this.maxErrors = b.maxErrors;
-        this.stopAtScore = b.stopAtScore;
+        this.stopAtMeanScore = b.stopAtMeanScore;
         this.labeledSample = b.labeledSample;
         this.seed = b.seed;
     }
@@ -103,7 +104,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
                         LOG.info("Candidate seed {}: score {} (best so far {})", c.seed(), c.score(),
                                 done.stream().mapToDouble(RandomSearchResult.Candidate::score).max().orElse(0));
                     })
-                    .takeUntil(c -> stopAtScore != null && c.score() >= stopAtScore)
+                    .takeUntil(c -> stopAtMeanScore != null && meanScore(c.evaluation()) >= stopAtMeanScore)
                     .then(Mono.fromCallable(() -> result(done)));
         }).name("dspex.randomSearch");
     }
@@ -139,6 +140,10 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
         return base.toBuilder().maxBootstrappedDemos(maxBootstrapped).build();
     }
 
+    private static double meanScore(EvaluationResult r) {
+        return r.rows().isEmpty() ? 0 : r.scoreSum() / r.rows().size();
+    }
+
     @Override
     public String toString() {
         return "BootstrapFewShotWithRandomSearch(candidates=" + numCandidatePrograms + ", maxBootstrappedDemos="
@@ -155,7 +160,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
         private int numCandidatePrograms = 16;
         private int concurrency = 8;
         private int maxErrors = 10;
-        private Double stopAtScore;
+        private Double stopAtMeanScore;
         private boolean labeledSample = true;
         private long seed;
 
@@ -243,11 +248,19 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
         }
 
         /**
-         * @param score stop once a candidate scores at least this (percent); null never stops early
+         * Stops the search early (DSPy's {@code stop_at_score}, which is in percent). Here it is on the metric's own
+         * scale, like {@link #metricThreshold}: the mean of the per-example scores, e.g. {@code 0.9} for a 0-1 metric
+         * (DSPy's {@code stop_at_score=90}).
+         *
+         * @param meanScore stop once a candidate's mean per-example score is at least this; null never stops early
          * @return this
+         * @throws IllegalArgumentException when NaN or infinite
          */
-        public Builder stopAtScore(Double score) {
-            this.stopAtScore = score;
+        public Builder stopAtMeanScore(Double meanScore) {
+            if (meanScore != null && !Double.isFinite(meanScore)) {
+                throw new IllegalArgumentException("stopAtMeanScore must be a finite number, got " + meanScore);
+            }
+            this.stopAtMeanScore = meanScore;
             return this;
         }
 

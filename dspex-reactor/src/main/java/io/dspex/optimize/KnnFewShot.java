@@ -1,11 +1,9 @@
 package io.dspex.optimize;
 
 import io.dspex.Example;
-import io.dspex.Prediction;
-import io.dspex.Predictor;
+import io.dspex.Module;
 import io.dspex.Program;
 import io.dspex.internal.PyFormat;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -19,92 +17,86 @@ import reactor.core.publisher.Mono;
  * {@code k} training examples most similar to the call's inputs (cosine similarity of embeddings) become the
  * training set of a {@link BootstrapFewShot} compile of the student, and the compiled program answers the call.
  * An example is embedded as DSPy renders it, {@code "key: value | key: value"} over its input keys in order
- * (values as Python's {@code str} prints them); the call's inputs likewise. The training set is embedded once, on the first call (concurrent first calls share
- * that one embedding request; a failed request is retried on the next call).
+ * (values as Python's {@code str} prints them); the call's inputs likewise. The training set is embedded once per
+ * compiled program, on its first call (concurrent first calls share that one embedding request; a failed request is
+ * retried on the next call).
  *
  * <p>DSPy ranks by the dot product, which equals cosine similarity for the normalized vectors its usual
  * embedders return; here vectors are normalized first, so un-normalized embedders rank as by cosine too. Ties go
  * to the later training example, as numpy's {@code argsort()[-k:][::-1]} does on equal scores.
  *
+ * <p>The compiled program is a copy of the student with the student's class and predictors (their demos cleared,
+ * as DSPy's {@code reset_copy}), whose {@code forward} is replaced through {@link Module#withAround}: so the student
+ * must be a {@link Module} ({@code Predict}, {@code ChainOfThought} or your own), not a lambda program.
+ *
  * <pre>{@code
  * OpenAiCompatibleLm lm = ...;
- * KnnFewShot knn = new KnnFewShot(3, trainset, lm::embed,
- *         BootstrapFewShot.builder().metric(Metrics.exactMatch("answer")).build());
- * Program qa = knn.compile(Predict.of("question -> answer"));
+ * KnnFewShot knn = KnnFewShot.builder().k(3).embedder(lm::embed)
+ *         .bootstrap(BootstrapFewShot.builder().metric(Metrics.exactMatch("answer")).build()).build();
+ * Predict qa = knn.compile(Predict.of("question -> answer"), trainset).block();
  * qa.forward(Map.of("question", "What is the capital of Belgium?")).block();
  * }</pre>
  */
-public final class KnnFewShot {
+public final class KnnFewShot implements Teleprompter {
 
     private final int k;
-    private final List<Example> trainset;
     private final Function<List<String>, Mono<List<float[]>>> embedder;
     private final BootstrapFewShot bootstrap;
-    private final Mono<float[][]> trainVectors;
+
+    private KnnFewShot(Builder b) {
+        this.k = b.k;
+        this.embedder = Programs.requireArg(b.embedder, "embedder");
+        this.bootstrap = b.bootstrap;
+    }
+
+    /** @return a builder: {@code k} 3, DSPy's default bootstrap settings with no metric (every teacher run counts) */
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /**
-     * With DSPy's default bootstrap settings and no metric (every teacher run counts).
+     * The student, answering each call through a bootstrap on the call's nearest examples of {@code trainset}. The
+     * student is unchanged; the compiled program has its class.
      *
-     * @param k        the number of nearest examples per call, at least 1
+     * @param student  the program to compile per call: a {@link Module}
      * @param trainset the examples to search, input keys marked
-     * @param embedder texts to one vector each, in order (e.g. {@code OpenAiCompatibleLm::embed})
-     * @throws IllegalArgumentException when an argument is null, {@code k < 1}, or an example has no input keys
+     * @param <P>      the student's type
+     * @return a {@code Mono} of the compiled copy
+     * @throws IllegalArgumentException when an argument is null, a training example is null or has no input keys,
+     *                                  or the student is not a {@code Module}
      */
-    public KnnFewShot(int k, List<Example> trainset, Function<List<String>, Mono<List<float[]>>> embedder) {
-        this(k, trainset, embedder, BootstrapFewShot.builder().build());
-    }
-
-    /**
-     * @param k         the number of nearest examples per call, at least 1
-     * @param trainset  the examples to search, input keys marked
-     * @param embedder  texts to one vector each, in order
-     * @param bootstrap the bootstrap run per call on the nearest examples
-     * @throws IllegalArgumentException when an argument is null, {@code k < 1}, or an example has no input keys
-     */
-    public KnnFewShot(int k, List<Example> trainset, Function<List<String>, Mono<List<float[]>>> embedder,
-                      BootstrapFewShot bootstrap) {
-        if (k < 1) {
-            throw new IllegalArgumentException("k must be at least 1, got " + k);
-        }
-        this.k = k;
-        this.trainset = List.copyOf(Programs.trainset(trainset, "trainset"));
-        this.embedder = Programs.requireArg(embedder, "embedder");
-        this.bootstrap = Programs.requireArg(bootstrap, "bootstrap");
-        List<String> texts = this.trainset.stream().map(e -> render(e.inputs().toMap())).toList();
-        this.trainVectors = Mono.defer(() -> embed(texts, "the training set")).map(vs -> vs.toArray(float[][]::new))
-                .cacheInvalidateIf(v -> false);
-    }
-
-    /**
-     * The student, answering each call through a bootstrap on the call's nearest training examples.
-     *
-     * @param student the program to compile per call (unchanged)
-     * @return the program
-     * @throws IllegalArgumentException when the student is null
-     */
-    public Program compile(Program student) {
-        return compile(student, null);
-    }
-
-    /**
-     * Like {@link #compile(Program)} with a teacher for the per-call bootstraps.
-     *
-     * @param student the program to compile per call (unchanged)
-     * @param teacher the teacher of the bootstraps; null for the student
-     * @return the program
-     * @throws IllegalArgumentException when the student is null
-     */
-    public Program compile(Program student, Program teacher) {
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P extends Program> Mono<P> compile(P student, List<Example> trainset) {
         Programs.requireArg(student, "student");
-        BootstrapFewShot perCall = teacher == null ? bootstrap : bootstrap.toBuilder().teacher(teacher).build();
-        return new Compiled(student.reset(), student, perCall);
+        if (!(student instanceof Module)) {
+            throw new IllegalArgumentException("KnnFewShot compiles a Module (Predict, ChainOfThought or your own), "
+                    + "whose forward it replaces per call; got " + student.getClass().getName());
+        }
+        List<Example> train = List.copyOf(Programs.trainset(trainset, "trainset"));
+        return Mono.fromCallable(() -> {
+            List<String> texts = train.stream().map(e -> render(e.inputs().toMap())).toList();
+            Mono<float[][]> vectors = Mono.defer(() -> embed(texts, "the training set"))
+                    .map(vs -> vs.toArray(float[][]::new))
+                    .cacheInvalidateIf(v -> false);
+            Module.Around perCall = (inputs, self) -> {
+                Map<String, Object> in = inputs.inputKeys().isEmpty() ? inputs.toMap() : inputs.inputs().toMap();
+                return nearest(train, vectors, in)
+                        .flatMap(near -> bootstrap.compile(student, near))
+                        .flatMap(compiled -> compiled.forward(inputs));
+            };
+            return (P) ((Module) student.reset()).withAround(perCall);
+        });
     }
 
     /**
-     * @param inputs a call's inputs
+     * @param trainset     the training examples
+     * @param trainVectors their embeddings (cached)
+     * @param inputs       a call's inputs
      * @return the k nearest training examples, nearest first
      */
-    Mono<List<Example>> nearest(Map<String, Object> inputs) {
+    private Mono<List<Example>> nearest(List<Example> trainset, Mono<float[][]> trainVectors,
+                                        Map<String, Object> inputs) {
         return trainVectors.zipWith(embed(List.of(render(inputs)), "the call's inputs").map(v -> v.get(0)))
                 .map(t -> {
                     float[][] train = t.getT1();
@@ -170,47 +162,65 @@ public final class KnnFewShot {
         return s;
     }
 
-    /** The per-call program: the reset student's predictors, demos chosen per call. */
-    private final class Compiled implements Program {
-        private final Program shown;
-        private final Program student;
-        private final BootstrapFewShot perCall;
-
-        Compiled(Program shown, Program student, BootstrapFewShot perCall) {
-            this.shown = shown;
-            this.student = student;
-            this.perCall = perCall;
-        }
-
-        @Override
-        public Mono<Prediction> forward(Example inputs) {
-            return Mono.defer(() -> {
-                Map<String, Object> in = inputs.inputKeys().isEmpty() ? inputs.toMap() : inputs.inputs().toMap();
-                return nearest(in)
-                        .flatMap(near -> perCall.compile(student, near))
-                        .flatMap(compiled -> compiled.forward(inputs));
-            });
-        }
-
-        @Override
-        public Map<String, Predictor> namedPredictors() {
-            return shown.namedPredictors();
-        }
-
-        @Override
-        public Program withNamedPredictors(Map<String, ? extends Predictor> replacements) {
-            return new Compiled(shown.withNamedPredictors(replacements), student.withNamedPredictors(replacements),
-                    perCall);
-        }
-
-        @Override
-        public String toString() {
-            return "KnnFewShot(k=" + k + ", " + student + ")";
-        }
-    }
-
     @Override
     public String toString() {
-        return "KnnFewShot(k=" + k + ", trainset=" + trainset.size() + ")";
+        return "KnnFewShot(k=" + k + ")";
+    }
+
+    /**
+     * Builds a {@link KnnFewShot}.
+     *
+     * <pre>{@code
+     * KnnFewShot knn = KnnFewShot.builder().k(5).embedder(lm::embed).build();
+     * }</pre>
+     */
+    public static final class Builder {
+        private int k = 3;
+        private Function<List<String>, Mono<List<float[]>>> embedder;
+        private BootstrapFewShot bootstrap = BootstrapFewShot.builder().build();
+
+        private Builder() {
+        }
+
+        /**
+         * @param k the number of nearest examples per call, at least 1 (default 3)
+         * @return this builder
+         * @throws IllegalArgumentException when {@code k < 1}
+         */
+        public Builder k(int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("k must be at least 1, got " + k);
+            }
+            this.k = k;
+            return this;
+        }
+
+        /**
+         * @param embedder texts to one vector each, in order (e.g. {@code OpenAiCompatibleLm::embed}); required
+         * @return this builder
+         */
+        public Builder embedder(Function<List<String>, Mono<List<float[]>>> embedder) {
+            this.embedder = embedder;
+            return this;
+        }
+
+        /**
+         * @param bootstrap the bootstrap run per call on the nearest examples (its teacher, metric and demo counts);
+         *                  default: DSPy's settings with no metric
+         * @return this builder
+         * @throws IllegalArgumentException when null
+         */
+        public Builder bootstrap(BootstrapFewShot bootstrap) {
+            this.bootstrap = Programs.requireArg(bootstrap, "bootstrap");
+            return this;
+        }
+
+        /**
+         * @return the optimizer
+         * @throws IllegalArgumentException when no embedder was given
+         */
+        public KnnFewShot build() {
+            return new KnnFewShot(this);
+        }
     }
 }

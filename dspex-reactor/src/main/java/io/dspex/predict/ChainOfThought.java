@@ -1,11 +1,14 @@
 package io.dspex.predict;
 
 import io.dspex.Example;
-import io.dspex.Field;
 import io.dspex.Module;
 import io.dspex.Prediction;
-import io.dspex.Signature;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.signature.Field;
+import io.dspex.signature.Signature;
+import io.dspex.signature.SignatureException;
+import java.nio.file.Path;
 import reactor.core.publisher.Mono;
 
 /**
@@ -28,14 +31,15 @@ public final class ChainOfThought extends Module {
     /** The prefix DSPy gives the reasoning field. */
     public static final String REASONING_PREFIX = "Reasoning: Let's think step by step in order to";
 
-    private ChainOfThought(Predict predict) {
+    private ChainOfThought(ChainOfThought template, Predict predict) {
+        super(template);
         register("predict", predict);
     }
 
     /**
      * @param signature DSPy's string syntax, e.g. {@code "question -> answer"}
      * @return the chain of thought
-     * @throws io.dspex.SignatureException when the spec is malformed
+     * @throws io.dspex.signature.SignatureException when the spec is malformed
      */
     public static ChainOfThought of(String signature) {
         return of(Signature.parse(signature));
@@ -53,7 +57,7 @@ public final class ChainOfThought extends Module {
         if (signature.field("reasoning").isPresent()) {
             throw new IllegalArgumentException("signature already has a field named 'reasoning': " + signature.spec());
         }
-        return new ChainOfThought(Predict.of(signature.prepend(
+        return new ChainOfThought(null, Predict.of(signature.prepend(
                 Field.output("reasoning", "str").withPrefix(REASONING_PREFIX))));
     }
 
@@ -63,7 +67,7 @@ public final class ChainOfThought extends Module {
     }
 
     private ChainOfThought with(Predict p) {
-        return new ChainOfThought(p);
+        return new ChainOfThought(this, p);
     }
 
     /**
@@ -99,7 +103,26 @@ public final class ChainOfThought extends Module {
     }
 
     @Override
-    public Mono<Prediction> forward(Example inputs) {
+    protected Mono<Prediction> run(Example inputs) {
         return predict().forward(inputs);
+    }
+
+    @Override
+    public ChainOfThought copy() {
+        return (ChainOfThought) super.copy();
+    }
+
+    @Override
+    public ChainOfThought reset() {
+        return (ChainOfThought) super.reset();
+    }
+
+    /**
+     * @return the loaded copy, typed as a {@code ChainOfThought}:
+     *         {@code ChainOfThought qa = ChainOfThought.of("question -> answer").load(path);}
+     */
+    @Override
+    public ChainOfThought load(Path path) {
+        return (ChainOfThought) super.load(path);
     }
 }

@@ -1,27 +1,27 @@
 package io.dspex.predict;
 
 import io.dspex.Example;
-import io.dspex.Field;
+import io.dspex.Module;
 import io.dspex.Prediction;
 import io.dspex.Predictor;
-import io.dspex.Settings;
-import io.dspex.Signature;
+import io.dspex.Program;
 import io.dspex.StreamEvent;
-import io.dspex.Streaming;
 import io.dspex.Trace;
 import io.dspex.adapter.Adapter;
 import io.dspex.adapter.AdapterParseException;
 import io.dspex.adapter.ChatAdapter;
-import io.dspex.adapter.JsonAdapter;
 import io.dspex.internal.PyFormat;
-import io.dspex.internal.TypeModel;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
-import io.dspex.lm.LmCache;
-import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.lm.Usage;
+import io.dspex.signature.Field;
+import io.dspex.signature.FieldType;
+import io.dspex.signature.Signature;
+import io.dspex.signature.SignatureException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +32,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import reactor.core.publisher.FluxSink;
+import java.util.function.Consumer;
 import reactor.core.publisher.Mono;
 import reactor.util.context.ContextView;
 
@@ -47,11 +47,11 @@ import reactor.util.context.ContextView;
  *   .subscribe(System.out::println);
  * }</pre>
  *
- * <p><b>Failures</b> follow the seed's design: the LM client never retries; this predictor applies its
+ * <p><b>Failures</b> are handled here, in the program layer: the LM client never retries; this predictor applies its
  * {@link RetryPolicy} (per-attempt timeout, exponential backoff with jitter, {@code Retry-After} honoured, only
- * retryable errors, an optional deadline). When the {@link ChatAdapter} cannot parse a reply, the call is made
- * once more with the {@link JsonAdapter} (DSPy's fallback); if that fails too, the
- * {@link AdapterParseException} is signalled.
+ * retryable errors, an optional deadline). When the adapter cannot parse a reply and names a
+ * {@link Adapter#fallback() fallback} (the {@link ChatAdapter} names the JSON adapter, as in DSPy), the call is made
+ * once more with it; if that fails too, the {@link AdapterParseException} is signalled.
  *
  * <p><b>Settings</b> come from three layers, highest first: the subscriber's Context ({@link Settings#asContext()}),
  * this predictor's own ({@link #withLm}, {@link #withAdapter}, {@link #withRetry}, {@link #withConfig}), and
@@ -65,10 +65,9 @@ import reactor.util.context.ContextView;
  * <p>Immutable and thread-safe: every {@code with...} returns a changed copy, and one instance may serve any
  * number of concurrent calls.
  */
-public final class Predict implements Predictor {
+public final class Predict extends Module implements Predictor {
 
     private static final Adapter DEFAULT_ADAPTER = new ChatAdapter();
-    private static final Adapter JSON_ADAPTER = new JsonAdapter();
 
     private final Signature signature;
     private final List<Example> demos;
@@ -79,8 +78,9 @@ public final class Predict implements Predictor {
     /** Names this predictor in a failure's trace; built once, not on every call. */
     private final String label;
 
-    private Predict(Signature signature, List<Example> demos, CallConfig config, Adapter adapter, LanguageModel lm,
-                    RetryPolicy retry) {
+    private Predict(Predict template, Signature signature, List<Example> demos, CallConfig config, Adapter adapter,
+                    LanguageModel lm, RetryPolicy retry) {
+        super(template);
         this.signature = signature;
         this.demos = demos;
         this.config = config;
@@ -93,7 +93,7 @@ public final class Predict implements Predictor {
     /**
      * @param signature DSPy's string syntax, e.g. {@code "question -> answer"}
      * @return a predictor for it
-     * @throws io.dspex.SignatureException when the spec is malformed
+     * @throws io.dspex.signature.SignatureException when the spec is malformed
      */
     public static Predict of(String signature) {
         return of(Signature.parse(signature));
@@ -108,7 +108,7 @@ public final class Predict implements Predictor {
         if (signature == null) {
             throw new IllegalArgumentException("signature must not be null");
         }
-        return new Predict(signature, List.of(), CallConfig.empty(), null, null, null);
+        return new Predict(null, signature, List.of(), CallConfig.empty(), null, null, null);
     }
 
     @Override
@@ -146,7 +146,7 @@ public final class Predict implements Predictor {
         if (signature == null) {
             throw new IllegalArgumentException("signature must not be null");
         }
-        return new Predict(signature, demos, config, adapter, lm, retry);
+        return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
     /**
@@ -165,7 +165,7 @@ public final class Predict implements Predictor {
                 throw new IllegalArgumentException("demo " + i + " is null");
             }
         }
-        return new Predict(signature, List.copyOf(demos), config, adapter, lm, retry);
+        return new Predict(this, signature, List.copyOf(demos), config, adapter, lm, retry);
     }
 
     @Override
@@ -173,12 +173,49 @@ public final class Predict implements Predictor {
         return withDemos(List.of());
     }
 
+    /** @return this predictor (it is immutable) */
+    @Override
+    public Predict copy() {
+        return this;
+    }
+
+    /** A bare predictor names itself {@value Predictor#SELF}, as DSPy does. */
+    @Override
+    public Map<String, Predictor> namedPredictors() {
+        return Map.of(SELF, this);
+    }
+
+    /**
+     * @param replacements at most {@value Predictor#SELF}, the replacement of this predictor: a predictor that is a
+     *                     {@link Module} (a {@code Predict}, or your own)
+     * @return the replacement, or this predictor when there is none
+     * @throws IllegalArgumentException naming any other path, or when the replacement is not a {@code Module}
+     */
+    @Override
+    public Module withNamedPredictors(Map<String, ? extends Predictor> replacements) {
+        Program p = Predictor.super.withNamedPredictors(replacements);
+        if (p instanceof Module m) {
+            return m;
+        }
+        throw new IllegalArgumentException("a Predict can only be replaced by a predictor that is also a Module, got "
+                + p.getClass().getName());
+    }
+
+    /**
+     * @return the loaded copy, typed as a {@code Predict}; see {@link Program#load(Path)}
+     * @throws io.dspex.ProgramStateException when the file does not hold exactly one predictor
+     */
+    @Override
+    public Predict load(Path path) {
+        return (Predict) super.load(path);
+    }
+
     /**
      * @param lm the LM to call (null: use the settings')
      * @return a copy with it
      */
     public Predict withLm(LanguageModel lm) {
-        return new Predict(signature, demos, config, adapter, lm, retry);
+        return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
     /**
@@ -186,7 +223,7 @@ public final class Predict implements Predictor {
      * @return a copy with it
      */
     public Predict withAdapter(Adapter adapter) {
-        return new Predict(signature, demos, config, adapter, lm, retry);
+        return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
     /**
@@ -194,7 +231,7 @@ public final class Predict implements Predictor {
      * @return a copy with it
      */
     public Predict withRetry(RetryPolicy retry) {
-        return new Predict(signature, demos, config, adapter, lm, retry);
+        return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
     /**
@@ -202,18 +239,15 @@ public final class Predict implements Predictor {
      * @return a copy with it
      */
     public Predict withConfig(CallConfig config) {
-        return new Predict(signature, demos, config == null ? CallConfig.empty() : config, adapter, lm, retry);
+        return new Predict(this, signature, demos, config == null ? CallConfig.empty() : config, adapter, lm, retry);
     }
 
     @Override
-    public Mono<Prediction> forward(Example example) {
-        if (example == null) {
-            return Mono.error(new IllegalArgumentException("inputs must not be null"));
-        }
+    protected Mono<Prediction> run(Example example) {
         return Mono.deferContextual(ctx -> {
             Map<String, Object> inputs = inputsOf(example);
             Run run = resolve(ctx);
-            Mono<Prediction> result = Streaming.sink(ctx)
+            Mono<Prediction> result = StreamEvent.sink(ctx)
                     .map(sink -> streamed(run, inputs, sink))
                     .orElseGet(() -> called(run, inputs));
             Trace trace = Trace.current(ctx).orElse(null);
@@ -225,7 +259,7 @@ public final class Predict implements Predictor {
     }
 
     /** The settings of one run, resolved from Context, this predictor and the global defaults. */
-    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, LmCache cache, CallConfig config) {
+    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config) {
     }
 
     private Run resolve(ContextView ctx) {
@@ -239,9 +273,8 @@ public final class Predict implements Predictor {
         }
         Adapter a = first(local.adapter(), adapter, global.adapter());
         RetryPolicy r = first(local.retry(), retry, global.retry());
-        LmCache c = local.cache() != null ? local.cache() : global.cache();
         CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
-        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, c, cfg);
+        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg);
     }
 
     private static <T> T first(T a, T b, T c) {
@@ -303,8 +336,8 @@ public final class Predict implements Predictor {
             return;
         }
         checkText(f, value, 0);
-        TypeModel type = TypeModel.of(f.type());
-        if (type.kind() == TypeModel.Kind.STR || type.kind() == TypeModel.Kind.ANY) {
+        FieldType type = f.type();
+        if (type.kind() == FieldType.Kind.STR || type.kind() == FieldType.Kind.ANY) {
             return;
         }
         try {
@@ -350,38 +383,37 @@ public final class Predict implements Predictor {
 
     private LmRequest request(Run run, Adapter a, Map<String, Object> inputs) {
         List<Message> messages = a.format(signature, demos, inputs);
-        LmRequest req = run.config().applyTo(LmRequest.of(messages));
+        LmRequest req = LmRequest.of(messages, run.config());
         Map<String, Object> rf = a.responseFormat(signature).orElse(null);
         return rf == null ? req : req.withResponseFormat(rf);
     }
 
     private Mono<Prediction> called(Run run, Map<String, Object> inputs) {
-        Mono<Prediction> first = callWith(run, run.adapter(), inputs);
-        if (!(run.adapter() instanceof ChatAdapter)) {
+        Adapter fallback = run.adapter().fallback().orElse(null);
+        Mono<Prediction> first = callWith(run, run.adapter(), inputs, fallback != null);
+        if (fallback == null) {
             return first;
         }
-        return first.onErrorResume(ParseFailure.class, pf -> callWith(run, JSON_ADAPTER, inputs)
-                .map(p -> p.withUsage(p.usage().plus(pf.usage)))
-                .onErrorMap(ParseFailure.class, ParseFailure::getCause));
+        return first.onErrorResume(ParseFailure.class, pf -> callWith(run, fallback, inputs, false)
+                .map(p -> p.withUsage(p.usage().plus(pf.usage))));
     }
 
     /** One adapter's attempt: format, call with retries, parse every choice. */
-    private Mono<Prediction> callWith(Run run, Adapter a, Map<String, Object> inputs) {
+    private Mono<Prediction> callWith(Run run, Adapter a, Map<String, Object> inputs, boolean mayFallBack) {
         return Mono.defer(() -> {
             LmRequest req = request(run, a, inputs);
-            LmCache cache = run.cache();
             LanguageModel model = run.lm();
-            Mono<LmResponse> call = Mono.defer(() -> cache != null ? cache.call(model, req) : model.call(req));
+            Mono<LmResponse> call = Mono.defer(() -> model.call(req));
             return run.retry().apply(call).map(resp -> {
                 record(req, resp);
-                return parse(a, req, resp, a == run.adapter() && run.adapter() instanceof ChatAdapter, true);
+                return parse(a, req, resp, mayFallBack, true);
             });
         });
     }
 
     private Prediction parse(Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack, boolean checkN) {
         List<String> texts = resp.texts();
-        int n = req.n() == null ? 1 : req.n();
+        int n = req.config().n() == null ? 1 : req.config().n();
         if (texts.isEmpty() || (checkN && texts.size() != n)) {
             throw new PredictException("the LM returned " + texts.size() + " choice(s) for n=" + n + " in Predict("
                     + signature.spec() + ")" + (texts.size() == 1 && n > 1
@@ -407,13 +439,13 @@ public final class Predict implements Predictor {
     }
 
     /** Streams the reply's field text into the sink, then parses the whole reply. */
-    private Mono<Prediction> streamed(Run run, Map<String, Object> inputs, FluxSink<StreamEvent> sink) {
+    private Mono<Prediction> streamed(Run run, Map<String, Object> inputs, Consumer<StreamEvent.Chunk> sink) {
         return Mono.defer(() -> {
             Adapter a = run.adapter();
             LmRequest req = request(run, a, inputs);
             Mono<LmResponse> attempt = Mono.defer(() -> {
                 AtomicBoolean emitted = new AtomicBoolean();
-                FieldStreamParser parser = new FieldStreamParser(signature);
+                Adapter.FieldStream parser = a.streamFields(signature);
                 StringBuilder text = new StringBuilder();
                 AtomicReference<Usage> usage = new AtomicReference<>(Usage.ZERO);
                 return run.lm().stream(req)
@@ -425,12 +457,10 @@ public final class Predict implements Predictor {
                                 return;
                             }
                             text.append(chunk.text());
-                            if (a instanceof ChatAdapter) {
-                                parser.feed(chunk.text(), (field, piece) -> {
-                                    emitted.set(true);
-                                    sink.next(new StreamEvent.Chunk(this, field, piece));
-                                });
-                            }
+                            parser.feed(chunk.text(), (field, piece) -> {
+                                emitted.set(true);
+                                sink.accept(new StreamEvent.Chunk(this, field, piece));
+                            });
                         })
                         .onErrorMap(e -> emitted.get() ? new PredictException("the LM stream failed after "
                                 + "output was already streamed, so it is not retried: " + e.getMessage(), e) : e)

@@ -10,8 +10,9 @@ import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
 /**
- * How a program retries a failed LM call: the seed's failure path, where retry lives in the program layer and
- * the LM client never retries. Immutable; the defaults suit hosted providers.
+ * How a program retries a failed LM call. Retry lives in the program layer, never in the LM client: a failed call
+ * arrives as an error signal, and the program decides whether and when to try again, so different programs can
+ * use one client with different policies. Immutable; the defaults suit hosted providers.
  *
  * <ul>
  *   <li>Only retryable failures are retried ({@link LmException#isRetryable()}: 408, 409, 429, 5xx, connection

@@ -1,8 +1,8 @@
 /**
- * Predictors: {@link io.dspex.predict.Predict}, {@link io.dspex.predict.ChainOfThought}, their
- * {@link io.dspex.predict.CallConfig} and the program-layer {@link io.dspex.predict.RetryPolicy} — the seed's
- * failure path, where a failed LM call arrives as an error signal and the program decides whether and when to
- * try again.
+ * Predictors and the modules built on them: {@link io.dspex.predict.Predict}, {@link io.dspex.predict.ChainOfThought};
+ * the {@link io.dspex.predict.Settings} they read when they run; and the program-layer
+ * {@link io.dspex.predict.RetryPolicy}, where a failed LM call arrives as an error signal and the program decides
+ * whether and when to try again.
  *
  * <pre>{@code
  * Predict qa = Predict.of("question -> answer")

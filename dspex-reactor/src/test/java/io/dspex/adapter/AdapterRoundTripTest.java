@@ -3,8 +3,8 @@ package io.dspex.adapter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +17,9 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+
+
+
 
 /**
  * Property-based round trips with a seeded generator: for random signatures (random field names; types among

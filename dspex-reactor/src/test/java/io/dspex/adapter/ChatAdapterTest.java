@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+
+
+
 
 class ChatAdapterTest {
 

@@ -3,12 +3,15 @@ package io.dspex.adapter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dspex.Field;
-import io.dspex.Field.Constraint;
-import io.dspex.Signature;
+import io.dspex.signature.Field.Constraint;
+import io.dspex.signature.Field;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
+
+
 
 /** DSPy renders pydantic constraints on the field's line as {@code \nConstraints: ...}, in the order given. */
 class ConstraintsTest {

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
+
+
 
 class JsonAdapterTest {
 

@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.internal.Json;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
+
+
 
 /** The worked examples C1, C2, C4 and J2 of DSPY_FORMAT.md (from DSPy's own test suite), compared exactly. */
 class WorkedExamplesTest {

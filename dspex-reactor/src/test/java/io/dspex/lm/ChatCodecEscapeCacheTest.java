@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** A long system prompt is written from remembered escaped bytes: the request must not change by a byte. */
 class ChatCodecEscapeCacheTest {
 
-    private static final ChatCodec.Defaults DEFAULTS = new ChatCodec.Defaults("m", null, null, Map.of());
+    private static final CallConfig DEFAULTS = CallConfig.empty().withModel("m");
 
     private static String longText(String core) {
         StringBuilder sb = new StringBuilder();

@@ -34,11 +34,10 @@ class LmCacheKeyTest {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("top_p", 0.9);
         extra.put("logit_bias", Map.of("50256", -100, "1", 2));
-        return LmRequest.builder()
-                .messages(List.of(Message.system("sys"), Message.user("hi")))
-                .model("m1").temperature(0.7).maxTokens(100).n(2).stop(List.of("END"))
-                .responseFormat(Map.of("type", "json_object")).seed(42L).extra(extra).rolloutId("r1")
-                .build();
+        return LmRequest.of(List.of(Message.system("sys"), Message.user("hi")), CallConfig.empty()
+                .withModel("m1").withTemperature(0.7).withMaxTokens(100).withN(2).withStop(List.of("END"))
+                .withSeed(42L).withExtra(extra).withRolloutId("r1"))
+                .withResponseFormat(Map.of("type", "json_object"));
     }
 
     @Test
@@ -46,7 +45,7 @@ class LmCacheKeyTest {
         String key = LmCacheKey.of(LM, full());
         assertThat(key).matches("[0-9a-f]{64}");
         assertThat(LmCacheKey.of(LM, full())).isEqualTo(key);
-        assertThat(LmCacheKey.of(named("test-lm"), full().toBuilder().build())).isEqualTo(key);
+        assertThat(LmCacheKey.of(named("test-lm"), full())).isEqualTo(key);
 
         Map<String, Object> reversed = new LinkedHashMap<>();
         Map<String, Object> bias = new LinkedHashMap<>();
@@ -54,7 +53,7 @@ class LmCacheKeyTest {
         bias.put("50256", -100);
         reversed.put("logit_bias", bias);
         reversed.put("top_p", 0.9);
-        assertThat(LmCacheKey.of(LM, full().withExtra(reversed))).isEqualTo(key);
+        assertThat(LmCacheKey.of(LM, full().withConfig(full().config().withExtra(reversed)))).isEqualTo(key);
     }
 
     @Test
@@ -64,18 +63,18 @@ class LmCacheKeyTest {
                 r -> r.withMessages(List.of(Message.system("sys"), Message.user("hi!"))),
                 r -> r.withMessages(List.of(Message.system("sys"), Message.assistant("hi"))),
                 r -> r.withMessages(List.of(Message.user("hi"))),
-                r -> r.withModel("m2"),
-                r -> r.withModel(null),
-                r -> r.withTemperature(0.0),
-                r -> r.withMaxTokens(101),
-                r -> r.withN(1),
-                r -> r.withStop(List.of("STOP")),
+                r -> r.withConfig(r.config().withModel("m2")),
+                r -> r.withConfig(r.config().withModel(null)),
+                r -> r.withConfig(r.config().withTemperature(0.0)),
+                r -> r.withConfig(r.config().withMaxTokens(101)),
+                r -> r.withConfig(r.config().withN(1)),
+                r -> r.withConfig(r.config().withStop(List.of("STOP"))),
                 r -> r.withResponseFormat(Map.of("type", "text")),
-                r -> r.withSeed(43L),
-                r -> r.withExtra("top_p", 0.8),
-                r -> r.withExtra("frequency_penalty", 0.1),
-                r -> r.withRolloutId("r2"),
-                r -> r.withRolloutId(null));
+                r -> r.withConfig(r.config().withSeed(43L)),
+                r -> r.withConfig(r.config().withExtra("top_p", 0.8)),
+                r -> r.withConfig(r.config().withExtra("frequency_penalty", 0.1)),
+                r -> r.withConfig(r.config().withRolloutId("r2")),
+                r -> r.withConfig(r.config().withRolloutId(null)));
         List<String> keys = new ArrayList<>();
         keys.add(LmCacheKey.of(LM, base));
         for (UnaryOperator<LmRequest> change : changes) {
@@ -88,9 +87,9 @@ class LmCacheKeyTest {
     @Test
     void aFreshRolloutIdBypassesTheEarlierKey() {
         LmRequest r = LmRequest.of(List.of(Message.user("q")));
-        assertThat(LmCacheKey.of(LM, r.withRolloutId("a"))).isNotEqualTo(LmCacheKey.of(LM, r))
-                .isNotEqualTo(LmCacheKey.of(LM, r.withRolloutId("b")))
-                .isEqualTo(LmCacheKey.of(LM, r.withRolloutId("a")));
+        assertThat(LmCacheKey.of(LM, r.withConfig(r.config().withRolloutId("a")))).isNotEqualTo(LmCacheKey.of(LM, r))
+                .isNotEqualTo(LmCacheKey.of(LM, r.withConfig(r.config().withRolloutId("b"))))
+                .isEqualTo(LmCacheKey.of(LM, r.withConfig(r.config().withRolloutId("a"))));
     }
 
     @Test
@@ -106,7 +105,7 @@ class LmCacheKeyTest {
 
     @Test
     void anUnserializableExtraValueIsATypedErrorNamingTheField() {
-        LmRequest r = LmRequest.of(List.of(Message.user("q"))).withExtra("weird", new Object());
+        LmRequest r = LmRequest.of(List.of(Message.user("q")), CallConfig.empty().withExtra("weird", new Object()));
         assertThatThrownBy(() -> LmCacheKey.of(LM, r)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("extra['weird']");
     }

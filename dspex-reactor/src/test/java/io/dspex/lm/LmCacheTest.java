@@ -351,7 +351,7 @@ class LmCacheTest {
         Path mine = Files.writeString(dir.resolve("notes.txt"), "keep me");
         LmCache cache = LmCache.builder().directory(dir).build();
         cache.call(lm, REQUEST).block(TIMEOUT);
-        cache.call(lm, REQUEST.withRolloutId("2")).block(TIMEOUT);
+        cache.call(lm, REQUEST.withConfig(REQUEST.config().withRolloutId("2"))).block(TIMEOUT);
         assertThat(cache.size()).isEqualTo(2);
 
         StepVerifier.create(cache.clear()).verifyComplete();
@@ -401,7 +401,7 @@ class LmCacheTest {
         StepVerifier.create(cache.call(null, REQUEST)).expectError(IllegalArgumentException.class).verify();
         StepVerifier.create(cache.call(CountingLm.answering("x"), null))
                 .expectError(IllegalArgumentException.class).verify();
-        StepVerifier.create(cache.call(CountingLm.answering("x"), REQUEST.withExtra("bad", new Object())))
+        StepVerifier.create(cache.call(CountingLm.answering("x"), REQUEST.withConfig(REQUEST.config().withExtra("bad", new Object()))))
                 .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("extra['bad']"))
                 .verify();
     }

@@ -15,15 +15,33 @@ class LmRequestTest {
 
     @Test
     void buildsAndCopies() {
-        LmRequest r = LmRequest.of(MSGS).withTemperature(0.5).withMaxTokens(10).withN(2)
-                .withStop(List.of("END")).withSeed(7L).withExtra("top_p", 0.9).withRolloutId("r1")
-                .withResponseFormat(Map.of("type", "json_object"));
+        CallConfig c = CallConfig.empty().withTemperature(0.5).withMaxTokens(10).withN(2)
+                .withStop(List.of("END")).withSeed(7L).withExtra("top_p", 0.9).withRolloutId("r1");
+        LmRequest r = LmRequest.of(MSGS, c).withResponseFormat(Map.of("type", "json_object"));
         assertThat(r.messages()).isEqualTo(MSGS);
-        assertThat(r.model()).isNull();
-        assertThat(r.temperature()).isEqualTo(0.5);
-        assertThat(r.toBuilder().build()).isEqualTo(r).hasSameHashCodeAs(r);
-        assertThat(r.withRolloutId("r2")).isNotEqualTo(r);
-        assertThat(r.toString()).contains("temperature=0.5").contains("rolloutId=r1");
+        assertThat(r.config().model()).isNull();
+        assertThat(r.config().temperature()).isEqualTo(0.5);
+        assertThat(LmRequest.of(MSGS, c).withResponseFormat(Map.of("type", "json_object"))).isEqualTo(r)
+                .hasSameHashCodeAs(r);
+        assertThat(r.withConfig(c.withRolloutId("r2"))).isNotEqualTo(r);
+        assertThat(r.toString()).contains("temperature=0.5").contains("rolloutId=r1").doesNotContain("hi");
+        assertThat(LmRequest.of(MSGS).config()).isSameAs(CallConfig.empty());
+    }
+
+    @Test
+    void layersOverrideSetValuesOnly() {
+        CallConfig client = CallConfig.empty().withModel("m").withTemperature(0.0).withExtra("top_p", 0.5)
+                .withExtra("presence_penalty", 0.1);
+        CallConfig call = CallConfig.empty().withTemperature(1.0).withN(3).withExtra("top_p", 0.9);
+        CallConfig both = client.overriddenBy(call);
+        assertThat(both.model()).isEqualTo("m");
+        assertThat(both.temperature()).isEqualTo(1.0);
+        assertThat(both.n()).isEqualTo(3);
+        assertThat(both.extra()).containsExactly(Map.entry("top_p", 0.9), Map.entry("presence_penalty", 0.1));
+        assertThat(client.overriddenBy(CallConfig.empty())).isSameAs(client);
+        assertThat(CallConfig.empty().overriddenBy(call)).isSameAs(call);
+        assertThat(CallConfig.empty().isEmpty()).isTrue();
+        assertThat(call.withExtra("top_p", null).extra()).isEmpty();
     }
 
     @Test
@@ -31,21 +49,26 @@ class LmRequestTest {
         assertThatThrownBy(() -> LmRequest.of(List.of())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("messages");
         assertThatThrownBy(() -> LmRequest.of(null)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> LmRequest.of(MSGS).withTemperature(-1.0)).hasMessageContaining("temperature");
-        assertThatThrownBy(() -> LmRequest.of(MSGS).withMaxTokens(0)).hasMessageContaining("maxTokens");
-        assertThatThrownBy(() -> LmRequest.of(MSGS).withN(0)).hasMessageContaining("n must");
-        assertThatThrownBy(() -> LmRequest.of(MSGS).withExtra("stream", true)).hasMessageContaining("stream");
-        assertThatThrownBy(() -> LmRequest.of(MSGS).withStop(List.of(""))).hasMessageContaining("stop[0]");
+        CallConfig c = CallConfig.empty();
+        assertThatThrownBy(() -> c.withTemperature(-1.0)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> c.withTemperature(Double.NaN)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> c.withMaxTokens(0)).hasMessageContaining("maxTokens");
+        assertThatThrownBy(() -> c.withN(0)).hasMessageContaining("n must");
+        assertThatThrownBy(() -> c.withExtra("stream", true)).hasMessageContaining("stream");
+        assertThatThrownBy(() -> c.withExtra(Map.of("messages", 1))).hasMessageContaining("messages");
+        assertThatThrownBy(() -> c.withStop(List.of(""))).hasMessageContaining("stop[0]");
+        assertThatThrownBy(() -> c.withModel(" ")).hasMessageContaining("model");
         assertThatThrownBy(() -> LmRequest.of(java.util.Arrays.asList(Message.user("a"), null)))
                 .hasMessageContaining("messages[1]");
     }
 
     @Test
     void writesTheChatBodyWithDefaultsExtrasAndWithoutRolloutId() throws Exception {
-        LmRequest r = LmRequest.of(MSGS).withN(2).withStop(List.of("END")).withSeed(7L)
-                .withExtra("top_p", 0.9).withRolloutId("secret-rollout")
+        LmRequest r = LmRequest.of(MSGS, CallConfig.empty().withN(2).withStop(List.of("END")).withSeed(7L)
+                .withExtra("top_p", 0.9).withRolloutId("secret-rollout"))
                 .withResponseFormat(Map.of("type", "json_object"));
-        ChatCodec.Defaults d = new ChatCodec.Defaults("m1", 0.3, 100, Map.of("presence_penalty", 0.1, "top_p", 0.5));
+        CallConfig d = CallConfig.empty().withModel("m1").withTemperature(0.3).withMaxTokens(100)
+                .withExtra(Map.of("presence_penalty", 0.1, "top_p", 0.5));
         JsonNode body = Json.MAPPER.readTree(ChatCodec.writeChat(r, d, true));
         assertThat(body.get("model").asText()).isEqualTo("m1");
         assertThat(body.get("messages").get(1).get("content").asText()).isEqualTo("hi \"there\"");
@@ -61,8 +84,8 @@ class LmRequestTest {
         assertThat(body.get("stream").asBoolean()).isTrue();
         assertThat(body.get("stream_options").get("include_usage").asBoolean()).isTrue();
         assertThat(body.toString()).doesNotContain("secret-rollout");
-        JsonNode plain = Json.MAPPER.readTree(ChatCodec.writeChat(LmRequest.of(MSGS).withModel("m2"),
-                new ChatCodec.Defaults("m1", null, null, Map.of()), false));
+        JsonNode plain = Json.MAPPER.readTree(ChatCodec.writeChat(
+                LmRequest.of(MSGS, CallConfig.empty().withModel("m2")), CallConfig.empty().withModel("m1"), false));
         assertThat(plain.get("model").asText()).isEqualTo("m2");
         assertThat(plain.has("stream")).isFalse();
         assertThat(plain.has("temperature")).isFalse();

@@ -27,7 +27,7 @@ class OpenAiCompatibleLmBodyTest {
                 .apiKey("sk-secret").build()) {
             LmRequest request = LmRequest.of(List.of(Message.system("Answer briefly.".repeat(40)),
                     Message.user("What is 2 + 2? «quoted» \"text\"\n")));
-            byte[] expected = ChatCodec.writeChat(request, new ChatCodec.Defaults("m", null, null, Map.of()), false);
+            byte[] expected = ChatCodec.writeChat(request, CallConfig.empty().withModel("m"), false);
 
             Mono<ByteBuf> body = lm.body(request, false);
 
@@ -44,7 +44,7 @@ class OpenAiCompatibleLmBodyTest {
             LmRequest request = LmRequest.of(List.of(Message.user("hi")));
             byte[] first = bytesOf(lm.body(request, true));
             assertThat(first).isEqualTo(ChatCodec.writeChat(request,
-                    new ChatCodec.Defaults("m", null, null, Map.of()), true));
+                    CallConfig.empty().withModel("m"), true));
             assertThat(new String(first, java.nio.charset.StandardCharsets.UTF_8)).contains("\"stream\":true");
         }
     }

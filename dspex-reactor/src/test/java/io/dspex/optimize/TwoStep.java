@@ -15,7 +15,7 @@ final class TwoStep extends Module {
     }
 
     @Override
-    public Mono<Prediction> forward(Example in) {
+    protected Mono<Prediction> run(Example in) {
         return child("first").forward(Map.of("question", in.get("question")))
                 .flatMap(p -> child("second").forward(Map.of("draft", p.get("draft"))));
     }

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.Example;
 import io.dspex.Prediction;
-import io.dspex.Settings;
 import io.dspex.StreamEvent;
 import io.dspex.Trace;
 import io.dspex.adapter.AdapterParseException;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmChunk;
@@ -31,6 +31,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
+
+
+
 
 class PredictTest {
 
@@ -245,7 +248,7 @@ class PredictTest {
                 .forward(Map.of("question", "q")).block();
         assertThat(p.completions("answer")).containsExactly("A", "B", "C");
         assertThat(p.get("answer")).isEqualTo("A");
-        assertThat(lm.requests.get(0).n()).isEqualTo(3);
+        assertThat(lm.requests.get(0).config().n()).isEqualTo(3);
     }
 
     @Test
@@ -314,9 +317,9 @@ class PredictTest {
                         .withRolloutId("r1")).asContext())
                 .block();
         LmRequest r = lm.requests.get(0);
-        assertThat(r.temperature()).isEqualTo(1.0);
-        assertThat(r.maxTokens()).isEqualTo(50);
-        assertThat(r.rolloutId()).isEqualTo("r1");
+        assertThat(r.config().temperature()).isEqualTo(1.0);
+        assertThat(r.config().maxTokens()).isEqualTo(50);
+        assertThat(r.config().rolloutId()).isEqualTo("r1");
     }
 
     @Test
@@ -358,10 +361,9 @@ class PredictTest {
     @Test
     void cacheHitReportsZeroUsageAndSkipsTheLm() {
         SeqLm lm = new SeqLm(ANSWER);
-        Predict qa = Predict.of("question -> answer").withLm(lm);
-        Settings cached = Settings.empty().withCache(LmCache.inMemory(100));
-        Prediction first = qa.forward(Map.of("question", "q")).contextWrite(cached.asContext()).block();
-        Prediction second = qa.forward(Map.of("question", "q")).contextWrite(cached.asContext()).block();
+        Predict qa = Predict.of("question -> answer").withLm(LmCache.inMemory(100).wrap(lm));
+        Prediction first = qa.forward(Map.of("question", "q")).block();
+        Prediction second = qa.forward(Map.of("question", "q")).block();
         assertThat(first.usage().totalTokens()).isEqualTo(15);
         assertThat(second.usage()).isEqualTo(Usage.ZERO);
         assertThat(second.get("answer")).isEqualTo("Paris");

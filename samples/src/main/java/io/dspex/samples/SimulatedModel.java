@@ -1,6 +1,6 @@
 package io.dspex.samples;
 
-import io.dspex.internal.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.lm.Message;
 import io.dspex.test.ParsedRequest;
 import java.util.ArrayList;
@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class SimulatedModel implements Function<ParsedRequest, String> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Pattern FIELD_LINE = Pattern.compile("^\\d+\\. `([^`]+)` \\((.*?)\\):.*$");
     private static final Pattern HEADER = Pattern.compile("^\\[\\[ ## (\\w+) ## \\]\\]\\s*(.*)$");
@@ -262,7 +264,7 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
             return null;
         }
         try {
-            var node = Json.MAPPER.readTree(text.substring(brace));
+            var node = JSON.readTree(text.substring(brace));
             return node != null && node.has(field) ? node.get(field).asText() : null;
         } catch (java.io.IOException notJson) {
             return null;
@@ -277,7 +279,7 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
 
     private static String json(Map<String, String> out) {
         try {
-            return Json.MAPPER.writeValueAsString(out);
+            return JSON.writeValueAsString(out);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -1,12 +1,12 @@
 package io.dspex.samples;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.data.Datasets;
 import io.dspex.evaluate.Metric;
 import io.dspex.evaluate.Metrics;
 import io.dspex.lm.LanguageModel;
 import io.dspex.predict.ChainOfThought;
+import io.dspex.signature.Signature;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

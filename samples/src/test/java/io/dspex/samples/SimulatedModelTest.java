@@ -3,13 +3,16 @@ package io.dspex.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dspex.Example;
-import io.dspex.Signature;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.adapter.JsonAdapter;
 import io.dspex.lm.Message;
+import io.dspex.signature.Signature;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
+
+
 
 class SimulatedModelTest {
 

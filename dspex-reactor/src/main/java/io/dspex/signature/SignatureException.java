@@ -1,4 +1,7 @@
-package io.dspex;
+package io.dspex.signature;
+
+
+
 
 /**
  * A malformed signature or type string, or an invalid edit of a {@link Signature}. The message names the

@@ -1,8 +1,9 @@
-package io.dspex;
+package io.dspex.signature;
 
-import io.dspex.internal.JavaTypes;
-import io.dspex.internal.TypeModel;
+import io.dspex.internal.PyFormat;
 import java.lang.reflect.Type;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The type of a signature field, shared by every adapter: its DSPy name, its JSON schema, how a value of it
@@ -35,12 +36,37 @@ import java.lang.reflect.Type;
  */
 public final class FieldType {
 
-    static {
-        TypeModel.installBridge(t -> t.model);
+    /** What a type is, as DSPy's adapters distinguish it. */
+    public enum Kind {
+        /** {@code str}. */
+        STR,
+        /** {@code int}. */
+        INT,
+        /** {@code float}. */
+        FLOAT,
+        /** {@code bool}. */
+        BOOL,
+        /** {@code Any} (also the element of a bare {@code list} or {@code dict}). */
+        ANY,
+        /** {@code list[T]}. */
+        LIST,
+        /** {@code dict[K, V]}. */
+        DICT,
+        /** {@code Optional[T]}. */
+        OPTIONAL,
+        /** {@code Literal[...]}. */
+        LITERAL,
+        /** A Java enum. */
+        ENUM,
+        /** A Java record (a pydantic model). */
+        RECORD
     }
 
     /** {@code str}. */
     public static final FieldType STR = new FieldType(TypeModel.STR);
+
+    /** {@code Any}: values pass through unconverted. */
+    public static final FieldType ANY = new FieldType(TypeModel.ANY);
 
     private final TypeModel model;
 
@@ -49,7 +75,7 @@ public final class FieldType {
     }
 
     static FieldType wrap(TypeModel model) {
-        return model == TypeModel.STR ? STR : new FieldType(model);
+        return model == TypeModel.STR ? STR : model == TypeModel.ANY ? ANY : new FieldType(model);
     }
 
     /**
@@ -101,6 +127,91 @@ public final class FieldType {
     /** @return whether this is {@code Optional[T]} (a missing output of this type parses as null) */
     public boolean isOptional() {
         return model.isOptional();
+    }
+
+    /** @return what kind of type this is */
+    public Kind kind() {
+        return model.kind();
+    }
+
+    /**
+     * The type's arguments, as Python's {@code typing.get_args} lists them: a list's item type; a dict's key and value
+     * types; an {@code Optional}'s content type; empty for every other kind.
+     *
+     * <pre>{@code
+     * FieldType.parse("dict[str, int]").args();   // [str, int]
+     * }</pre>
+     *
+     * @return the type arguments, in order (unmodifiable)
+     */
+    public List<FieldType> args() {
+        return switch (model.kind()) {
+            case LIST, OPTIONAL -> List.of(wrap(model.first()));
+            case DICT -> List.of(wrap(model.first()), wrap(model.second()));
+            default -> List.of();
+        };
+    }
+
+    /**
+     * The values a {@code Literal} or enum type allows, as they appear in prompts and JSON: the literals, or each enum
+     * constant's value (see the class comment); empty for every other kind.
+     *
+     * @return the allowed values, in declaration order (unmodifiable)
+     */
+    public List<Object> choices() {
+        return switch (model.kind()) {
+            case LITERAL -> model.literals();
+            case ENUM -> List.of(PyFormat.enumValues(model.javaClass()));
+            default -> List.of();
+        };
+    }
+
+    /**
+     * Converts a value read from a model's reply (a JSON value read leniently, or raw text) to this type's Java value,
+     * with pydantic's lax coercion: {@code "4"} and {@code 4.0} to {@code 4} for {@code int}, {@code "true"} to
+     * {@code true} for {@code bool}, a JSON object to a record through its canonical constructor, and so on. The
+     * class comment lists the Java value of each kind.
+     *
+     * <pre>{@code
+     * FieldType.parse("list[int]").convert(List.of("1", 2));   // [1, 2]
+     * }</pre>
+     *
+     * @param value the value to convert (null only fits {@code Optional} and {@code Any})
+     * @return the converted value
+     * @throws IllegalArgumentException with a pydantic-like message naming the position that does not fit
+     */
+    public Object convert(Object value) {
+        return model.convert(value);
+    }
+
+    /**
+     * @return the type's JSON schema as a tree (pydantic 2's {@code model_json_schema}, records and enums under
+     *         {@code $defs}); a fresh, mutable copy
+     */
+    public Map<String, Object> schema() {
+        return model.schema();
+    }
+
+    /**
+     * The type's JSON schema for use inside a larger schema (an object over several fields): records and enums are
+     * referenced as {@code #/$defs/Name} and their definitions added to {@code defs}, keyed by simple class name.
+     *
+     * @param defs the shared {@code $defs}, added to
+     * @return the inline schema (a fresh, mutable tree)
+     */
+    public Map<String, Object> schema(Map<String, Map<String, Object>> defs) {
+        if (defs == null) {
+            throw new IllegalArgumentException("defs must not be null");
+        }
+        return model.inlineSchema(defs);
+    }
+
+    /**
+     * @return whether OpenAI-style strict structured outputs can express this type: no open-ended object
+     *         ({@code dict}, {@code Any}) anywhere inside it
+     */
+    public boolean strictSchemaCapable() {
+        return model.strictSchemaCapable();
     }
 
     @Override

@@ -1,15 +1,17 @@
-package io.dspex;
+package io.dspex.signature;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.dspex.internal.TypeModel;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+
+
+
 
 class FieldTypeTest {
 
@@ -123,8 +125,8 @@ class FieldTypeTest {
     void enumValueIsItsJsonValue() {
         assertThat(FieldType.of(Mood.class).jsonSchema())
                 .isEqualTo("{\"type\": \"string\", \"enum\": [\"happy\", \"sad\"], \"title\": \"Mood\"}");
-        TypeModel m = TypeModel.of(FieldType.of(Mood.class));
-        assertThat(m.typeNote()).isEqualTo("must be one of: happy; sad");
+        FieldType m = FieldType.of(Mood.class);
+        assertThat(m.choices()).containsExactly("happy", "sad");
         assertThat(m.convert("happy")).isEqualTo(Mood.HAPPY);
         assertThat(m.convert("SAD")).isEqualTo(Mood.SAD);
         assertThatThrownBy(() -> m.convert("angry")).hasMessage("angry is not a valid name or value for the enum Mood");
@@ -132,13 +134,13 @@ class FieldTypeTest {
 
     @Test
     void convertsToJavaValuesLaxly() {
-        assertThat(TypeModel.of(FieldType.parse("int")).convert("4")).isEqualTo(4);
-        assertThat(TypeModel.of(FieldType.parse("int")).convert(4.0)).isEqualTo(4);
-        assertThat(TypeModel.of(FieldType.of(long.class)).convert(7)).isEqualTo(7L);
-        assertThat(TypeModel.of(FieldType.parse("float")).convert("0.5")).isEqualTo(0.5);
-        assertThat(TypeModel.of(FieldType.parse("bool")).convert("yes")).isEqualTo(true);
-        assertThat(TypeModel.of(FieldType.parse("list[int]")).convert(List.of("1", 2))).isEqualTo(List.of(1, 2));
-        assertThatThrownBy(() -> TypeModel.of(FieldType.parse("int")).convert("four"))
+        assertThat(FieldType.parse("int").convert("4")).isEqualTo(4);
+        assertThat(FieldType.parse("int").convert(4.0)).isEqualTo(4);
+        assertThat(FieldType.of(long.class).convert(7)).isEqualTo(7L);
+        assertThat(FieldType.parse("float").convert("0.5")).isEqualTo(0.5);
+        assertThat(FieldType.parse("bool").convert("yes")).isEqualTo(true);
+        assertThat(FieldType.parse("list[int]").convert(List.of("1", 2))).isEqualTo(List.of(1, 2));
+        assertThatThrownBy(() -> FieldType.parse("int").convert("four"))
                 .hasMessageContaining("Input should be a valid integer");
     }
 
@@ -147,10 +149,10 @@ class FieldTypeTest {
         Map<String, Object> json = Map.of("full_name", "Ada", "age", "36",
                 "address", Map.of("city", "London"), "tags", List.of("math"), "favourite", "green",
                 "scores", Map.of("x", 1));
-        Object p = TypeModel.of(FieldType.of(Person.class)).convert(json);
+        Object p = FieldType.of(Person.class).convert(json);
         assertThat(p).isEqualTo(new Person("Ada", 36, new Address("London", Optional.empty()), List.of("math"),
                 Color.green, Map.of("x", 1.0)));
-        assertThatThrownBy(() -> TypeModel.of(FieldType.of(Address.class)).convert(Map.of("zip_code", "1")))
+        assertThatThrownBy(() -> FieldType.of(Address.class).convert(Map.of("zip_code", "1")))
                 .hasMessage("Address.city: Field required");
     }
 

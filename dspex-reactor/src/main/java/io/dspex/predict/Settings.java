@@ -1,19 +1,18 @@
-package io.dspex;
+package io.dspex.predict;
 
 import io.dspex.adapter.Adapter;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
-import io.dspex.predict.CallConfig;
-import io.dspex.predict.RetryPolicy;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
- * Defaults that programs read when they run: the LM, the adapter, the retry policy, the cache and call
- * parameters (DSPy's
- * {@code dspy.settings} and {@code dspy.context}).
+ * Defaults that programs read when they run: the LM, the adapter, the retry policy and call parameters (DSPy's
+ * {@code dspy.settings} and {@code dspy.context}). Caching is not a setting: wrap the LM
+ * ({@code LmCache.inMemory(10_000).wrap(lm)}), so a call is cached exactly where its LM is used.
  *
  * <p>Three layers, highest first: settings in the subscriber's Reactor {@link Context} (per run, set with
  * {@link #asContext()}), the program's own configuration ({@code predict.withLm(..)}), and the global defaults
@@ -29,20 +28,18 @@ import reactor.util.context.ContextView;
  */
 public final class Settings {
 
-    private static final Settings EMPTY = new Settings(null, null, null, null, CallConfig.empty());
+    private static final Settings EMPTY = new Settings(null, null, null, CallConfig.empty());
     private static volatile Settings global = EMPTY;
 
     private final LanguageModel lm;
     private final Adapter adapter;
     private final RetryPolicy retry;
-    private final LmCache cache;
     private final CallConfig config;
 
-    private Settings(LanguageModel lm, Adapter adapter, RetryPolicy retry, LmCache cache, CallConfig config) {
+    private Settings(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config) {
         this.lm = lm;
         this.adapter = adapter;
         this.retry = retry;
-        this.cache = cache;
         this.config = config;
     }
 
@@ -83,7 +80,7 @@ public final class Settings {
      * @return a copy with it
      */
     public Settings withLm(LanguageModel lm) {
-        return new Settings(lm, adapter, retry, cache, config);
+        return new Settings(lm, adapter, retry, config);
     }
 
     /**
@@ -91,7 +88,7 @@ public final class Settings {
      * @return a copy with it
      */
     public Settings withAdapter(Adapter adapter) {
-        return new Settings(lm, adapter, retry, cache, config);
+        return new Settings(lm, adapter, retry, config);
     }
 
     /**
@@ -99,15 +96,7 @@ public final class Settings {
      * @return a copy with it
      */
     public Settings withRetry(RetryPolicy retry) {
-        return new Settings(lm, adapter, retry, cache, config);
-    }
-
-    /**
-     * @param cache the LM call cache (null to unset: calls are not cached)
-     * @return a copy with it
-     */
-    public Settings withCache(LmCache cache) {
-        return new Settings(lm, adapter, retry, cache, config);
+        return new Settings(lm, adapter, retry, config);
     }
 
     /**
@@ -116,7 +105,7 @@ public final class Settings {
      * @return a copy with it
      */
     public Settings withConfig(CallConfig config) {
-        return new Settings(lm, adapter, retry, cache, config == null ? CallConfig.empty() : config);
+        return new Settings(lm, adapter, retry, config == null ? CallConfig.empty() : config);
     }
 
     /** @return the call parameters layered over predictors' own (never null) */
@@ -139,11 +128,6 @@ public final class Settings {
         return retry;
     }
 
-    /** @return the cache, or null when unset */
-    public LmCache cache() {
-        return cache;
-    }
-
     /**
      * @param top settings that win where they are set
      * @return these settings with {@code top}'s set values on top
@@ -153,8 +137,7 @@ public final class Settings {
             return this;
         }
         return new Settings(top.lm != null ? top.lm : lm, top.adapter != null ? top.adapter : adapter,
-                top.retry != null ? top.retry : retry, top.cache != null ? top.cache : cache,
-                config.overriddenBy(top.config));
+                top.retry != null ? top.retry : retry, config.overriddenBy(top.config));
     }
 
     /**
@@ -179,6 +162,6 @@ public final class Settings {
     public String toString() {
         return "Settings[lm=" + (lm == null ? null : lm.id()) + ", adapter="
                 + (adapter == null ? null : adapter.getClass().getSimpleName()) + ", retry=" + retry
-                + ", cache=" + (cache != null) + ", config=" + config + "]";
+                + ", config=" + config + "]";
     }
 }

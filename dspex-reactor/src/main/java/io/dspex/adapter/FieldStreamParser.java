@@ -1,8 +1,5 @@
-package io.dspex.predict;
+package io.dspex.adapter;
 
-import io.dspex.Field;
-import io.dspex.Signature;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.function.BiConsumer;
 
@@ -11,25 +8,25 @@ import java.util.function.BiConsumer;
  * once it cannot be part of a {@code [[ ## name ## ]]} marker, and white space only once more text of the same
  * field follows it, so each field's chunks concatenate to its stripped text. Not thread-safe: one per stream.
  */
-final class FieldStreamParser {
+final class FieldStreamParser implements Adapter.FieldStream {
 
     private static final String OPEN = "[[ ## ";
     private static final String CLOSE = " ## ]]";
 
-    private final Set<String> outputs = new HashSet<>();
+    private final Set<String> outputs;
     private final StringBuilder buf = new StringBuilder();
     private String field;
     private boolean fieldStarted;
     private final StringBuilder pendingSpace = new StringBuilder();
 
-    FieldStreamParser(Signature signature) {
-        for (Field f : signature.outputFields()) {
-            outputs.add(f.name());
-        }
+    /** @param outputs the output field names (shared, never changed) */
+    FieldStreamParser(Set<String> outputs) {
+        this.outputs = outputs;
     }
 
     /** Feeds the next piece of the reply; calls {@code out} with (field, text) for each releasable piece. */
-    void feed(String piece, BiConsumer<String, String> out) {
+    @Override
+    public void feed(String piece, BiConsumer<String, String> out) {
         buf.append(piece);
         int pos = 0;
         while (true) {

@@ -1,4 +1,4 @@
-package io.dspex;
+package io.dspex.signature;
 
 import java.lang.reflect.Type;
 import java.util.Collections;

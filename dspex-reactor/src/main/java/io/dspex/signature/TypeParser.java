@@ -1,6 +1,5 @@
-package io.dspex;
+package io.dspex.signature;
 
-import io.dspex.internal.TypeModel;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.dspex.internal;
+package io.dspex.signature;
 
 import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.ParameterizedType;
@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Maps Java reflection types to {@link TypeModel}s. Not for users. */
-public final class JavaTypes {
+final class JavaTypes {
 
     private JavaTypes() {
     }
@@ -63,28 +63,28 @@ public final class JavaTypes {
             return TypeModel.STR;
         }
         if (c == Integer.class || c == int.class) {
-            return TypeModel.scalar(TypeModel.Kind.INT, Integer.class);
+            return TypeModel.scalar(FieldType.Kind.INT, Integer.class);
         }
         if (c == Long.class || c == long.class) {
-            return TypeModel.scalar(TypeModel.Kind.INT, Long.class);
+            return TypeModel.scalar(FieldType.Kind.INT, Long.class);
         }
         if (c == Short.class || c == short.class) {
-            return TypeModel.scalar(TypeModel.Kind.INT, Short.class);
+            return TypeModel.scalar(FieldType.Kind.INT, Short.class);
         }
         if (c == Byte.class || c == byte.class) {
-            return TypeModel.scalar(TypeModel.Kind.INT, Byte.class);
+            return TypeModel.scalar(FieldType.Kind.INT, Byte.class);
         }
         if (c == BigInteger.class) {
-            return TypeModel.scalar(TypeModel.Kind.INT, BigInteger.class);
+            return TypeModel.scalar(FieldType.Kind.INT, BigInteger.class);
         }
         if (c == Double.class || c == double.class) {
-            return TypeModel.scalar(TypeModel.Kind.FLOAT, Double.class);
+            return TypeModel.scalar(FieldType.Kind.FLOAT, Double.class);
         }
         if (c == Float.class || c == float.class) {
-            return TypeModel.scalar(TypeModel.Kind.FLOAT, Float.class);
+            return TypeModel.scalar(FieldType.Kind.FLOAT, Float.class);
         }
         if (c == BigDecimal.class) {
-            return TypeModel.scalar(TypeModel.Kind.FLOAT, BigDecimal.class);
+            return TypeModel.scalar(FieldType.Kind.FLOAT, BigDecimal.class);
         }
         if (c == Boolean.class || c == boolean.class) {
             return TypeModel.BOOL;

@@ -1,10 +1,13 @@
-package io.dspex;
+package io.dspex.signature;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+
+
+
 
 class SignatureTest {
 

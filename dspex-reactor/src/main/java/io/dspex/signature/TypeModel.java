@@ -1,5 +1,7 @@
-package io.dspex.internal;
+package io.dspex.signature;
 
+import io.dspex.internal.PyFormat;
+import io.dspex.signature.FieldType.Kind;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
@@ -18,69 +20,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The structure behind {@link io.dspex.FieldType}: what kind of type it is, its DSPy name, its pydantic-2 JSON
- * schema, and how parsed values convert to Java values. Not for users; adapters reach it through
- * {@link #of(io.dspex.FieldType)}.
+ * The structure behind {@link FieldType}: what kind of type it is, its DSPy name, its pydantic-2 JSON schema, and
+ * how parsed values convert to Java values. {@code FieldType} is its public face.
  */
-public final class TypeModel {
-
-    /** What a type is, as DSPy's adapters distinguish it. */
-    public enum Kind {
-        /** {@code str}. */
-        STR,
-        /** {@code int}. */
-        INT,
-        /** {@code float}. */
-        FLOAT,
-        /** {@code bool}. */
-        BOOL,
-        /** {@code Any} (also the element of a bare {@code list} or {@code dict}). */
-        ANY,
-        /** {@code list[T]}. */
-        LIST,
-        /** {@code dict[K, V]}. */
-        DICT,
-        /** {@code Optional[T]}. */
-        OPTIONAL,
-        /** {@code Literal[...]}. */
-        LITERAL,
-        /** A Java enum. */
-        ENUM,
-        /** A Java record (a pydantic model). */
-        RECORD
-    }
-
-    /** Bridges {@link io.dspex.FieldType} to its model; installed once by {@code FieldType}. */
-    public interface Bridge {
-        /**
-         * @param t a field type
-         * @return its model
-         */
-        TypeModel model(io.dspex.FieldType t);
-    }
-
-    private static volatile Bridge bridge;
-
-    /**
-     * Installs the bridge; called once by {@code io.dspex.FieldType}'s static initializer.
-     *
-     * @param b the bridge
-     * @throws IllegalStateException when one is installed already
-     */
-    public static synchronized void installBridge(Bridge b) {
-        if (bridge != null) {
-            throw new IllegalStateException("the FieldType bridge is installed already");
-        }
-        bridge = b;
-    }
-
-    /**
-     * @param t a field type
-     * @return its model
-     */
-    public static TypeModel of(io.dspex.FieldType t) {
-        return bridge.model(t);
-    }
+final class TypeModel {
 
     /** {@code str}. */
     public static final TypeModel STR = new TypeModel(Kind.STR, null, null, null, null);
@@ -105,7 +48,6 @@ public final class TypeModel {
     private volatile List<Component> components;
     private volatile String dspyName;
     private volatile String schemaJson;
-    private volatile String typeNote;
 
     private TypeModel(Kind kind, Class<?> javaClass, TypeModel a, TypeModel b, List<Object> literals) {
         this(kind, javaClass, a, b, literals, false);
@@ -485,43 +427,6 @@ public final class TypeModel {
             default:
                 return true;
         }
-    }
-
-    /** @return the {@code # note: the value you produce ...} text for an output of this type, or "" for str */
-    public String typeNote() {
-        String n = typeNote;
-        if (n == null) {
-            n = switch (kind) {
-                case STR -> "";
-                case BOOL -> "must be True or False";
-                case INT -> "must be a single int value";
-                case FLOAT -> "must be a single float value";
-                case ENUM -> {
-                    StringBuilder sb = new StringBuilder("must be one of: ");
-                    Object[] vs = PyFormat.enumValues(javaClass);
-                    for (int i = 0; i < vs.length; i++) {
-                        if (i > 0) {
-                            sb.append("; ");
-                        }
-                        sb.append(PyFormat.str(vs[i]));
-                    }
-                    yield sb.toString();
-                }
-                case LITERAL -> {
-                    StringBuilder sb = new StringBuilder("must exactly match (no extra characters) one of: ");
-                    for (int i = 0; i < literals.size(); i++) {
-                        if (i > 0) {
-                            sb.append("; ");
-                        }
-                        sb.append(PyFormat.str(literals.get(i)));
-                    }
-                    yield sb.toString();
-                }
-                default -> "must adhere to the JSON schema: " + jsonSchema();
-            };
-            typeNote = n;
-        }
-        return n;
     }
 
     // ---------------------------------------------------------------- conversion
