@@ -56,7 +56,11 @@ import reactor.netty.http.server.HttpServerResponse;
  * }</pre>
  *
  * <p>Rules and fault plans may change while the server runs; they are checked in the order added, and the first
- * that matches wins. For {@code n > 1} the reply rule is applied once per choice.
+ * that matches wins: a matching fault first, then per choice the {@link #replies replies in sequence}, the
+ * {@link #when rules} and the {@link #reply reply}. For {@code n > 1} each choice takes the next reply in sequence or
+ * applies the rule again. {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
+ * {@code replies}, {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests},
+ * {@code lastRequest}, {@code requestCount}), so a test moves between the two without relearning it.
  */
 public final class MockLmServer implements AutoCloseable {
 

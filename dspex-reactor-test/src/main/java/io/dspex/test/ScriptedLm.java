@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -20,37 +20,45 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * An in-memory {@link LanguageModel} that answers from a script: rules by predicate, replies in sequence, a
- * fallback, failures with any {@link LmException}, and a delay that runs in virtual time. It records every
- * request it is called with. Thread-safe; rules may be added while it is in use.
+ * An in-memory {@link LanguageModel} that answers from a script: fixed replies in sequence, rules by predicate, a
+ * reply for everything else, faults (any {@link LmException}), and a latency that runs in virtual time. It records
+ * every request it is called with. Thread-safe; the script may change while it is in use.
  *
  * <pre>{@code
  * ScriptedLm lm = ScriptedLm.create()
  *     .when(r -> ScriptedLm.lastUserMessage(r).contains("France"), "[[ ## answer ## ]]\nParis")
- *     .failNext(2, () -> new LmException.RateLimit("slow down", Duration.ofSeconds(1)))
- *     .fallback("I don't know");
+ *     .faultNext(2, () -> new LmException.RateLimit("slow down", Duration.ofSeconds(1)))
+ *     .reply("I don't know");
  * StepVerifier.withVirtualTime(() -> program.withLm(lm).forward(inputs)) ...
- * assertThat(lm.calls()).isEqualTo(3);
+ * assertThat(lm.requestCount()).isEqualTo(3);
  * }</pre>
  *
- * <p>Order of evaluation on each call: pending {@link #failNext failures}, then {@link #replies replies in
- * sequence}, then the rules in the order added, then the fallback; without a fallback an unmatched request
- * fails with {@link IllegalStateException} naming it. A call is counted and recorded when it is subscribed
- * (each subscription is one call, as with a real LM).
+ * <p>It speaks the same script as {@link MockLmServer}, with the same names: {@link #reply}, {@link #when},
+ * {@link #replies}, {@link #faultNext}, {@link #faultWhen}, {@link #latency}, {@link #requests()},
+ * {@link #lastRequest()} and {@link #requestCount()}. Order of evaluation on each call, as there: faults first
+ * ({@link #faultNext pending ones}, then {@link #faultWhen plans} in the order added), then per choice the
+ * {@link #replies replies in sequence}, the rules in the order added, and the {@link #reply reply}; without one an
+ * unmatched request fails with {@link IllegalStateException} naming it. For {@code n > 1} each choice takes the
+ * next reply in sequence or applies the rule again, as the server does. A call is counted and recorded when it is
+ * subscribed (each subscription is one call, as with a real LM).
  */
 public final class ScriptedLm implements LanguageModel {
 
-    private record Rule(Predicate<LmRequest> when, Function<LmRequest, Object> answer) {
+    private record Rule(Predicate<LmRequest> when, Function<LmRequest, String> reply) {
+    }
+
+    private record Plan(Predicate<LmRequest> when, Supplier<? extends LmException> fault) {
     }
 
     private final String id;
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<Object> sequence = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<Supplier<? extends LmException>> failures = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Supplier<? extends LmException>> pendingFaults = new ConcurrentLinkedQueue<>();
+    private final List<Plan> plans = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<LmRequest> requests = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger calls = new AtomicInteger();
-    private volatile Function<LmRequest, String> fallback;
-    private volatile Duration delay = Duration.ZERO;
+    private final AtomicLong received = new AtomicLong();
+    private volatile Function<LmRequest, String> reply;
+    private volatile Duration latency = Duration.ZERO;
     private volatile Function<LmRequest, Usage> usage = ScriptedLm::countWords;
     private volatile int chunkSize;
 
@@ -58,7 +66,7 @@ public final class ScriptedLm implements LanguageModel {
         this.id = id;
     }
 
-    /** @return a script with no rules; add some, or a {@link #fallback(String)} */
+    /** @return a script with no rules; add some, or a {@link #reply(String)} */
     public static ScriptedLm create() {
         return new ScriptedLm("scripted");
     }
@@ -75,8 +83,8 @@ public final class ScriptedLm implements LanguageModel {
     }
 
     /**
-     * @param texts replies in order, then failing as unmatched
-     * @return the script
+     * @param texts replies in order, one per choice, then failing as unmatched
+     * @return the script: {@code create().replies(texts)}
      */
     public static ScriptedLm replying(String... texts) {
         return create().replies(texts);
@@ -84,118 +92,139 @@ public final class ScriptedLm implements LanguageModel {
 
     /**
      * @param reply computes every reply
-     * @return the script
+     * @return the script: {@code create().reply(reply)}
      */
     public static ScriptedLm answering(Function<LmRequest, String> reply) {
-        return create().fallback(reply);
+        return create().reply(reply);
     }
 
+    // ---------------------------------------------------------------- replies
+
     /**
-     * @param when which requests
-     * @param reply the reply
+     * @param text the reply to every request no other rule answers
      * @return this
      */
-    public ScriptedLm when(Predicate<LmRequest> when, String reply) {
-        requireNonNull(reply, "reply");
-        return when(when, r -> reply);
+    public ScriptedLm reply(String text) {
+        requireNonNull(text, "reply text");
+        return reply(r -> text);
+    }
+
+    /**
+     * @param reply computes the reply to a request no other rule answers
+     * @return this
+     */
+    public ScriptedLm reply(Function<LmRequest, String> reply) {
+        requireNonNull(reply, "reply function");
+        this.reply = reply;
+        return this;
     }
 
     /**
      * @param when which requests
+     * @param text the reply
+     * @return this
+     */
+    public ScriptedLm when(Predicate<LmRequest> when, String text) {
+        requireNonNull(text, "reply text");
+        return when(when, r -> text);
+    }
+
+    /**
+     * @param when  which requests
      * @param reply computes the reply
      * @return this
      */
     public ScriptedLm when(Predicate<LmRequest> when, Function<LmRequest, String> reply) {
         requireNonNull(when, "predicate");
         requireNonNull(reply, "reply function");
-        rules.add(new Rule(when, reply::apply));
+        rules.add(new Rule(when, reply));
         return this;
     }
 
     /**
-     * @param when which requests
-     * @param error makes the failure, once per call
-     * @return this
-     */
-    public ScriptedLm failWhen(Predicate<LmRequest> when, Supplier<? extends LmException> error) {
-        requireNonNull(when, "predicate");
-        requireNonNull(error, "error supplier");
-        rules.add(new Rule(when, r -> error.get()));
-        return this;
-    }
-
-    /**
-     * @param texts replies for the next calls, one each, in order
+     * @param texts replies given in order, one per choice, before the rules and the reply apply again
      * @return this
      */
     public ScriptedLm replies(String... texts) {
         for (String t : texts) {
-            requireNonNull(t, "reply");
-            sequence.add(t);
+            requireNonNull(t, "reply text");
+        }
+        sequence.addAll(List.of(texts));
+        return this;
+    }
+
+    /**
+     * @param responses whole responses (with any choices, usage and model), one per call, in the same sequence as
+     *                  {@link #replies(String...)}
+     * @return this
+     */
+    public ScriptedLm replies(LmResponse... responses) {
+        for (LmResponse r : responses) {
+            requireNonNull(r, "response");
+        }
+        sequence.addAll(List.of(responses));
+        return this;
+    }
+
+    /**
+     * @param latency how long each answer takes ({@code Mono.delay}, so virtual time applies)
+     * @return this
+     */
+    public ScriptedLm latency(Duration latency) {
+        if (latency == null || latency.isNegative()) {
+            throw new IllegalArgumentException("latency must be >= 0, got " + latency);
+        }
+        this.latency = latency;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /**
+     * @param count how many of the next calls fail
+     * @param fault makes each failure
+     * @return this
+     */
+    public ScriptedLm faultNext(int count, Supplier<? extends LmException> fault) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0, got " + count);
+        }
+        requireNonNull(fault, "fault supplier");
+        for (int i = 0; i < count; i++) {
+            pendingFaults.add(fault);
         }
         return this;
     }
 
     /**
-     * @param response a full response (e.g. several choices) for the next call in sequence
+     * @param fault the failure of the next call
      * @return this
      */
-    public ScriptedLm respond(LmResponse response) {
-        requireNonNull(response, "response");
-        sequence.add(response);
+    public ScriptedLm faultNext(LmException fault) {
+        requireNonNull(fault, "fault");
+        return faultNext(1, () -> fault);
+    }
+
+    /**
+     * @param when  which requests
+     * @param fault makes the failure, once per call
+     * @return this
+     */
+    public ScriptedLm faultWhen(Predicate<LmRequest> when, Supplier<? extends LmException> fault) {
+        requireNonNull(when, "predicate");
+        requireNonNull(fault, "fault supplier");
+        plans.add(new Plan(when, fault));
         return this;
     }
 
     /**
-     * @param times how many of the next calls fail
-     * @param error makes each failure
+     * Removes every pending fault and fault plan.
+     *
      * @return this
      */
-    public ScriptedLm failNext(int times, Supplier<? extends LmException> error) {
-        requireNonNull(error, "error supplier");
-        for (int i = 0; i < times; i++) {
-            failures.add(error);
-        }
-        return this;
-    }
-
-    /**
-     * @param error the failure of the next call
-     * @return this
-     */
-    public ScriptedLm failNext(LmException error) {
-        requireNonNull(error, "error");
-        return failNext(1, () -> error);
-    }
-
-    /**
-     * @param reply the reply when nothing else matches
-     * @return this
-     */
-    public ScriptedLm fallback(String reply) {
-        requireNonNull(reply, "reply");
-        return fallback(r -> reply);
-    }
-
-    /**
-     * @param reply computes the reply when nothing else matches
-     * @return this
-     */
-    public ScriptedLm fallback(Function<LmRequest, String> reply) {
-        requireNonNull(reply, "reply function");
-        this.fallback = reply;
-        return this;
-    }
-
-    /**
-     * @param delay how long each answer takes ({@code Mono.delay}, so virtual time applies)
-     * @return this
-     */
-    public ScriptedLm delay(Duration delay) {
-        if (delay == null || delay.isNegative()) {
-            throw new IllegalArgumentException("delay must be >= 0, got " + delay);
-        }
-        this.delay = delay;
+    public ScriptedLm clearFaults() {
+        pendingFaults.clear();
+        plans.clear();
         return this;
     }
 
@@ -232,10 +261,10 @@ public final class ScriptedLm implements LanguageModel {
             return Mono.error(new IllegalArgumentException("LmRequest must not be null"));
         }
         return Mono.defer(() -> {
-            calls.incrementAndGet();
+            long number = received.incrementAndGet();
             requests.add(request);
-            Mono<LmResponse> answer = Mono.fromSupplier(() -> answer(request));
-            Duration d = delay;
+            Mono<LmResponse> answer = Mono.fromSupplier(() -> answer(number, request));
+            Duration d = latency;
             return d.isZero() ? answer : Mono.delay(d).then(answer);
         });
     }
@@ -257,40 +286,53 @@ public final class ScriptedLm implements LanguageModel {
         });
     }
 
-    private LmResponse answer(LmRequest request) {
-        Supplier<? extends LmException> failure = failures.poll();
-        if (failure != null) {
-            throw failure.get();
-        }
-        Object next = sequence.poll();
-        if (next == null) {
-            for (Rule r : rules) {
-                if (r.when().test(request)) {
-                    next = r.answer().apply(request);
+    private LmResponse answer(long number, LmRequest request) {
+        Supplier<? extends LmException> fault = pendingFaults.poll();
+        if (fault == null) {
+            for (Plan p : plans) {
+                if (p.when().test(request)) {
+                    fault = p.fault();
                     break;
                 }
             }
         }
-        if (next == null && fallback != null) {
-            next = fallback.apply(request);
-        }
-        if (next == null) {
-            throw new IllegalStateException("ScriptedLm has no rule, reply or fallback for call #" + calls.get()
-                    + ": " + request + ", last user message: " + abbreviate(lastUserMessage(request)));
-        }
-        if (next instanceof LmException e) {
-            throw e;
-        }
-        if (next instanceof LmResponse r) {
-            return r;
+        if (fault != null) {
+            throw fault.get();
         }
         int n = request.config().n() == null ? 1 : request.config().n();
         List<String> texts = new ArrayList<>(n);
+        synchronized (sequence) {
+            Object head = sequence.peek();
+            if (head instanceof LmResponse r) {
+                sequence.poll();
+                return r;
+            }
+            for (int i = 0; i < n; i++) {
+                head = sequence.peek();
+                texts.add(head instanceof String ? (String) sequence.poll() : null);
+            }
+        }
         for (int i = 0; i < n; i++) {
-            texts.add(next.toString());
+            if (texts.get(i) == null) {
+                texts.set(i, replyFor(number, request));
+            }
         }
         return new LmResponse(textsToChoices(texts), usage.apply(request.withMessages(withReply(request, texts))),
                 request.config().model() == null ? id : request.config().model(), null, null);
+    }
+
+    private String replyFor(long number, LmRequest request) {
+        for (Rule r : rules) {
+            if (r.when().test(request)) {
+                return String.valueOf(r.reply().apply(request));
+            }
+        }
+        Function<LmRequest, String> f = reply;
+        if (f == null) {
+            throw new IllegalStateException("ScriptedLm has no rule, reply in sequence or reply for call #" + number
+                    + ": " + request + ", last user message: " + abbreviate(lastUserMessage(request)));
+        }
+        return String.valueOf(f.apply(request));
     }
 
     private static List<Message> withReply(LmRequest request, List<String> texts) {
@@ -364,18 +406,19 @@ public final class ScriptedLm implements LanguageModel {
         return all.isEmpty() ? null : all.get(all.size() - 1);
     }
 
-    /** @return how many calls were subscribed */
-    public int calls() {
-        return calls.get();
+    /** @return how many calls were subscribed since creation or {@link #resetRecording()} */
+    public long requestCount() {
+        return received.get();
     }
 
     /**
-     * Forgets recorded requests and the call count (rules stay).
+     * Forgets recorded requests and the request count; the script (replies, rules, faults, latency) stays.
+     *
      * @return this
      */
     public ScriptedLm resetRecording() {
         requests.clear();
-        calls.set(0);
+        received.set(0);
         return this;
     }
 
@@ -387,6 +430,6 @@ public final class ScriptedLm implements LanguageModel {
 
     @Override
     public String toString() {
-        return "ScriptedLm[" + id + ", rules=" + rules.size() + ", calls=" + calls.get() + "]";
+        return "ScriptedLm[" + id + ", rules=" + rules.size() + ", requests=" + received.get() + "]";
     }
 }

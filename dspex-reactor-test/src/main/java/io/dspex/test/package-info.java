@@ -1,8 +1,17 @@
 /**
  * The DSPEx test kit, for users' tests and the library's own: {@link io.dspex.test.ScriptedLm} (an in-memory,
  * scripted {@link io.dspex.lm.LanguageModel}), {@link io.dspex.test.MockLmServer} (an OpenAI-compatible HTTP
- * server on 127.0.0.1 with fault injection, see {@link io.dspex.test.Fault}) and
- * {@link io.dspex.test.LanguageModelContract} (the JUnit 5 suite every HTTP {@code LanguageModel} must pass).
+ * server on 127.0.0.1 with fault injection, see {@link io.dspex.test.Fault}), both scripted with the same words,
+ * and a contract for every extension point: abstract JUnit 5 classes with {@code protected} cases and capability
+ * hooks, which an implementation's test extends.
+ *
+ * <ul>
+ *   <li>{@link io.dspex.test.LanguageModelContract}: any {@code LanguageModel}, provider-neutral;
+ *       {@link io.dspex.test.OpenAiCompatibleContract} adds OpenAI's chat-completions wire details.</li>
+ *   <li>{@link io.dspex.test.AdapterContract}: any {@code Adapter}.</li>
+ *   <li>{@link io.dspex.test.ModuleContract}: any {@code Module}, the library's or your own.</li>
+ *   <li>{@link io.dspex.test.TeleprompterContract}: any {@code Teleprompter} (optimizer).</li>
+ * </ul>
  *
  * <pre>{@code
  * ScriptedLm lm = ScriptedLm.replying("[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]");

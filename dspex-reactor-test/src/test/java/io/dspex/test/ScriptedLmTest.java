@@ -28,7 +28,7 @@ class ScriptedLmTest {
         ScriptedLm lm = ScriptedLm.create()
                 .when(r -> ScriptedLm.lastUserMessage(r).contains("France"), "Paris")
                 .when(r -> ScriptedLm.lastUserMessage(r).contains("echo"), r -> "you said " + ScriptedLm.lastUserMessage(r))
-                .fallback("no idea");
+                .reply("no idea");
         assertThat(lm.call(ask("capital of France")).map(LmResponse::text).block()).isEqualTo("Paris");
         assertThat(lm.call(ask("echo me")).map(LmResponse::text).block()).isEqualTo("you said echo me");
         assertThat(lm.call(ask("other")).map(LmResponse::text).block()).isEqualTo("no idea");
@@ -36,7 +36,7 @@ class ScriptedLmTest {
         assertThat(lm.call(ask("France")).map(LmResponse::text).block()).isEqualTo("first");
         assertThat(lm.call(ask("France")).map(LmResponse::text).block()).isEqualTo("second");
         assertThat(lm.call(ask("France")).map(LmResponse::text).block()).isEqualTo("Paris");
-        assertThat(lm.calls()).isEqualTo(6);
+        assertThat(lm.requestCount()).isEqualTo(6);
         assertThat(lm.requests()).hasSize(6);
         assertThat(lm.lastRequest()).isEqualTo(ask("France"));
     }
@@ -52,25 +52,25 @@ class ScriptedLmTest {
     @Test
     void failsNextCallsThenRecoversUnderRetryInVirtualTime() {
         ScriptedLm lm = ScriptedLm.replying("ok")
-                .failNext(2, () -> new LmException.RateLimit("slow down", Duration.ofSeconds(1)))
-                .delay(Duration.ofSeconds(5));
+                .faultNext(2, () -> new LmException.RateLimit("slow down", Duration.ofSeconds(1)))
+                .latency(Duration.ofSeconds(5));
         StepVerifier.withVirtualTime(() -> lm.call(ask("q"))
                         .retryWhen(Retry.backoff(3, Duration.ofSeconds(1)).filter(e -> ((LmException) e).isRetryable()))
                         .map(LmResponse::text))
                 .thenAwait(Duration.ofMinutes(1))
                 .expectNext("ok")
                 .verifyComplete();
-        assertThat(lm.calls()).isEqualTo(3);
+        assertThat(lm.requestCount()).isEqualTo(3);
     }
 
     @Test
-    void failWhenAndIsLazy() {
-        ScriptedLm lm = ScriptedLm.create().failWhen(r -> true, () -> new LmException.Authentication("bad key"));
+    void faultWhenAndIsLazy() {
+        ScriptedLm lm = ScriptedLm.create().faultWhen(r -> true, () -> new LmException.Authentication("bad key"));
         Mono<LmResponse> call = lm.call(ask("x"));
-        assertThat(lm.calls()).isZero();
+        assertThat(lm.requestCount()).isZero();
         StepVerifier.create(call).expectError(LmException.Authentication.class).verify();
         StepVerifier.create(call).expectError(LmException.Authentication.class).verify();
-        assertThat(lm.calls()).isEqualTo(2);
+        assertThat(lm.requestCount()).isEqualTo(2);
     }
 
     @Test
@@ -86,10 +86,27 @@ class ScriptedLmTest {
 
     @Test
     void honoursNAndFullResponses() {
-        ScriptedLm lm = ScriptedLm.create().fallback("same").respond(LmResponse.of(List.of("a", "b"), Usage.of(1, 1)));
+        ScriptedLm lm = ScriptedLm.create().reply("same").replies(LmResponse.of(List.of("a", "b"), Usage.of(1, 1)));
         assertThat(lm.call(ask("x")).block().texts()).containsExactly("a", "b");
         assertThat(lm.call(ask("x").withConfig(CallConfig.empty().withN(3))).block().texts()).containsExactly("same", "same", "same");
         assertThat(lm.id()).isEqualTo("scripted");
         assertThat(ScriptedLm.create("my-lm").id()).isEqualTo("my-lm");
+    }
+
+    @Test
+    void repliesGoOnePerChoiceAndFaultsComeFirstAsOnTheServer() {
+        ScriptedLm lm = ScriptedLm.create().replies("one", "two", "three").reply("rest")
+                .faultWhen(r -> ScriptedLm.lastUserMessage(r).equals("bad"),
+                        () -> new LmException.InternalServer("boom"));
+        CallConfig two = CallConfig.empty().withN(2);
+        assertThat(lm.call(ask("x").withConfig(two)).block().texts()).containsExactly("one", "two");
+        StepVerifier.create(lm.call(ask("bad"))).expectError(LmException.InternalServer.class).verify();
+        assertThat(lm.call(ask("x").withConfig(two)).block().texts()).containsExactly("three", "rest");
+        lm.clearFaults();
+        assertThat(lm.call(ask("bad")).block().text()).isEqualTo("rest");
+        assertThat(lm.requestCount()).isEqualTo(4);
+        lm.resetRecording();
+        assertThat(lm.requestCount()).isZero();
+        assertThat(lm.requests()).isEmpty();
     }
 }
