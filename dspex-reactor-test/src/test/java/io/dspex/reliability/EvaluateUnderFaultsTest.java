@@ -141,7 +141,8 @@ class EvaluateUnderFaultsTest {
         // Every slow exchange that had reached the server (the 11 first ones, 5..15, at least) was closed by the
         // client when the run stopped.
         assertThat(slowReceived.get()).isGreaterThanOrEqualTo(11);
-        assertThat(Rel.await(() -> server.connectionsClosed() - closedBefore >= slowReceived.get(), Duration.ofSeconds(30)))
+        assertThat(Rel.await(() -> server.connectionsClosed() - closedBefore >= slowReceived.get(),
+                Duration.ofSeconds(30)))
                 .as("closed %d of %d in-flight exchanges", server.connectionsClosed() - closedBefore,
                         slowReceived.get()).isTrue();
         // Nothing new starts: at most the 16 first examples plus one refill per early failure were ever started,
