@@ -1,7 +1,6 @@
 package io.dspex.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dspex.BatchResult;
 import io.dspex.StreamEvent;
@@ -15,21 +14,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.Disposable;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
 
 /**
  * Cancellation reaches the wire: disposing a batch closes every in-flight HTTP exchange (the server sees the
  * connections close) and schedules no further attempt; a caller's {@code timeout} on {@code forward} or a
  * cancelled stream cancels its exchange. The pool holds no acquired connection afterwards.
+ *
+ * <p>No test waits a fixed time to see whether something happens: attempts are counted where they start
+ * ({@link Rel.CountingLm}), so a count read after the dispose is final, and backoffs run on virtual time, so a
+ * retry that was not cancelled fires when the test advances the clock, however slow the machine.
  */
 @ExtendWith(NettyLeakWatcher.class)
-@Timeout(30)
+@Timeout(120)
 class CancellationTest {
 
     MockLmServer server;
@@ -56,60 +60,86 @@ class CancellationTest {
         return in;
     }
 
-    private static void pause(long millis) {
-        LockSupport.parkNanos(millis * 1_000_000);
-    }
-
     @Test
     void disposingABatchClosesEveryInFlightExchange() {
         server.latency(Duration.ofSeconds(30));
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST);
+        Rel.CountingLm counting = new Rel.CountingLm(lm);
+        Predict qa = Predict.of("question -> answer").withLm(counting).withRetry(Rel.FAST);
         ConcurrentLinkedQueue<BatchResult> results = new ConcurrentLinkedQueue<>();
 
         Disposable run = qa.batch(inputs(200), 16).subscribe(results::add);
-        assertThat(Rel.await(() -> server.requestCount() == 16, Duration.ofSeconds(10))).isTrue();
+        assertThat(Rel.await(() -> server.requestCount() == 16, Duration.ofSeconds(30))).isTrue();
         assertThat(server.openConnections()).isEqualTo(16);
         long closedBefore = server.connectionsClosed();
         run.dispose();
+        // Nothing answers for 30 s, so no run can end and make room: 16 started, and no input starts after this.
+        assertThat(counting.started()).as("no input started after the dispose").isEqualTo(16);
 
-        assertThat(Rel.await(() -> server.connectionsClosed() - closedBefore == 16, Duration.ofSeconds(10)))
+        assertThat(Rel.await(() -> server.connectionsClosed() - closedBefore == 16, Duration.ofSeconds(30)))
                 .as("the server saw all 16 in-flight exchanges closed, saw %d",
                         server.connectionsClosed() - closedBefore).isTrue();
-        assertThat(Rel.await(() -> server.openConnections() == 0, Duration.ofSeconds(5))).isTrue();
-        pause(300);
-        assertThat(server.requestCount()).as("no input started after the dispose").isEqualTo(16);
+        assertThat(Rel.await(() -> server.openConnections() == 0, Duration.ofSeconds(30))).isTrue();
+        assertThat(counting.started()).as("no input started after the dispose").isEqualTo(16);
+        assertThat(server.requestCount()).isEqualTo(16);
         assertThat(results).isEmpty();
     }
 
     @Test
     void disposingABatchDuringBackoffSchedulesNoFurtherRetry() {
-        // Every first attempt gets a 503 asking for a 1 s wait: all 10 runs sit in their backoff.
-        server.fault(Fault.status(503, "overloaded").withRetryAfter(1));
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST.withMaxAttempts(5));
+        // Every first attempt gets a 503 asking for a 1 s wait: all 10 runs sit in their backoff. The backoffs run
+        // on virtual time, so they last until the test advances the clock, and the dispose surely lands in them.
+        VirtualTimeScheduler clock = VirtualTimeScheduler.getOrSet();
+        try {
+            server.fault(Fault.status(503, "overloaded").withRetryAfter(1));
+            Rel.CountingLm counting = new Rel.CountingLm(lm);
+            Predict qa = Predict.of("question -> answer").withLm(counting)
+                    .withRetry(Rel.FAST.withMaxAttempts(5));
 
-        Disposable run = qa.batch(inputs(50), 10).subscribe();
-        assertThat(Rel.await(() -> server.requestCount() == 10, Duration.ofSeconds(10))).isTrue();
-        run.dispose();
+            Disposable run = qa.batch(inputs(50), 10).subscribe();
+            assertThat(Rel.await(() -> counting.failed() == 10 && clock.getScheduledTaskCount() >= 10,
+                    Duration.ofSeconds(30))).as("10 first attempts failed (%d) and their retries were scheduled (%d)",
+                            counting.failed(), clock.getScheduledTaskCount()).isTrue();
+            assertThat(counting.started()).isEqualTo(10);
+            run.dispose();
 
-        pause(1_500);
-        assertThat(server.requestCount()).as("no retry after the dispose").isEqualTo(10);
+            // Past every Retry-After: a retry that was not cancelled would start now, on this thread.
+            clock.advanceTimeBy(Duration.ofSeconds(10));
+            assertThat(counting.started()).as("no retry after the dispose").isEqualTo(10);
+            assertThat(server.requestCount()).isEqualTo(10);
+        } finally {
+            VirtualTimeScheduler.reset();
+        }
     }
 
     @Test
     void aCallersTimeoutOnForwardCancelsItsExchange() {
-        server.latency(Duration.ofSeconds(30));
-        Predict qa = Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST);
-        long closedBefore = server.connectionsClosed();
+        // The caller's timeout and any backoff run on virtual time: the timeout fires once the request is on the
+        // server, and a retry, were one scheduled, would start when the clock is advanced past it.
+        // (The server hangs rather than answering late: its own delays would run on the virtual clock too.)
+        VirtualTimeScheduler clock = VirtualTimeScheduler.getOrSet();
+        try {
+            server.fault(Fault.hang());
+            Rel.CountingLm counting = new Rel.CountingLm(lm);
+            Predict qa = Predict.of("question -> answer").withLm(counting).withRetry(Rel.FAST);
+            long closedBefore = server.connectionsClosed();
 
-        assertThatThrownBy(() -> qa.forward(Map.of("question", "q-1")).timeout(Duration.ofMillis(300))
-                .block(Duration.ofSeconds(10)))
-                .hasCauseInstanceOf(TimeoutException.class);
+            StepVerifier.create(qa.forward(Map.of("question", "q-1")).timeout(Duration.ofSeconds(5)))
+                    .expectSubscription()
+                    .then(() -> assertThat(Rel.await(() -> server.requestCount() == 1, Duration.ofSeconds(30)))
+                            .isTrue())
+                    .then(() -> clock.advanceTimeBy(Duration.ofSeconds(5)))
+                    .expectError(TimeoutException.class)
+                    .verify(Duration.ofSeconds(60));
 
-        assertThat(Rel.await(() -> server.connectionsClosed() > closedBefore, Duration.ofSeconds(5)))
-                .as("the timed-out exchange's connection was closed").isTrue();
-        assertThat(Rel.await(() -> server.openConnections() == 0, Duration.ofSeconds(5))).isTrue();
-        pause(200);
-        assertThat(server.requestCount()).as("a cancelled call is not retried").isEqualTo(1);
+            assertThat(Rel.await(() -> server.connectionsClosed() > closedBefore, Duration.ofSeconds(30)))
+                    .as("the timed-out exchange's connection was closed").isTrue();
+            assertThat(Rel.await(() -> server.openConnections() == 0, Duration.ofSeconds(30))).isTrue();
+            clock.advanceTimeBy(Duration.ofMinutes(1));
+            assertThat(counting.started()).as("a cancelled call is not retried").isEqualTo(1);
+            assertThat(server.requestCount()).isEqualTo(1);
+        } finally {
+            VirtualTimeScheduler.reset();
+        }
     }
 
     @Test
@@ -120,10 +150,10 @@ class CancellationTest {
         long closedBefore = server.connectionsClosed();
 
         StreamEvent first = qa.stream(Map.of("question", "q-2")).ofType(StreamEvent.Chunk.class).cast(StreamEvent.class)
-                .next().block(Duration.ofSeconds(10));
+                .next().block(Duration.ofSeconds(30));
 
         assertThat(first).isNotNull();
-        assertThat(Rel.await(() -> server.connectionsClosed() > closedBefore, Duration.ofSeconds(5)))
+        assertThat(Rel.await(() -> server.connectionsClosed() > closedBefore, Duration.ofSeconds(30)))
                 .as("the cancelled stream's connection was closed").isTrue();
         assertThat(server.requestCount()).isEqualTo(1);
     }

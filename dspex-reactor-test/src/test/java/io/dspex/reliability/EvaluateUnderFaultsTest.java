@@ -9,6 +9,7 @@ import io.dspex.evaluate.EvaluationException;
 import io.dspex.evaluate.EvaluationResult;
 import io.dspex.evaluate.EvaluationRow;
 import io.dspex.evaluate.Metrics;
+import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmException;
 import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.predict.Predict;
@@ -19,12 +20,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * {@link Evaluate} against {@link MockLmServer} with injected faults: no row lost, rows in dev-set order whatever
@@ -105,34 +107,48 @@ class EvaluateUnderFaultsTest {
     @Test
     void fastFailAfterMaxErrorsClosesInFlightExchanges() {
         AtomicInteger slowReceived = new AtomicInteger();
-        // Inputs 0..4 fail at once; every other input is slow, so it is in flight when the run stops.
-        server.faultWhen(r -> Rel.idOf(r) < 5, Fault.status(400, "bad request"))
+        AtomicInteger received = new AtomicInteger();
+        Sinks.Empty<Void> firstSixteenReceived = Sinks.empty();
+        // Inputs 0..4 fail; every other input is slow, so it is in flight when the run stops.
+        server.faultWhen(r -> {
+                    if (received.incrementAndGet() == 16) {
+                        firstSixteenReceived.tryEmitEmpty();
+                    }
+                    return false;
+                }, Fault.hang())
+                .faultWhen(r -> Rel.idOf(r) < 5, Fault.status(400, "bad request"))
                 .faultWhen(r -> {
                     slowReceived.incrementAndGet();
                     return true;
-                }, Fault.delay(Duration.ofSeconds(30)))
-                // The failures answer only after a second, so the other first examples' requests have reached the
-                // server by then (on a cold pool under load they could otherwise still be connecting when the run
-                // stops, and never be seen at all).
-                .latency(Duration.ofSeconds(1));
+                }, Fault.delay(Duration.ofSeconds(30)));
         Evaluate evaluate = Evaluate.builder().devset(devset(200)).metric(Metrics.exactMatch("answer"))
                 .concurrency(16).maxErrors(3).build();
+        Rel.CountingLm counting = new Rel.CountingLm(lm);
+        // The program sees a failure only once the 16 first examples' requests have all reached the server, so
+        // they are in flight when the run stops (on a cold pool under load they could otherwise still be
+        // connecting then, and never be seen at all).
+        LanguageModel failuresAfterSixteen = request -> counting.call(request)
+                .onErrorResume(e -> firstSixteenReceived.asMono().then(Mono.error(e)));
         long closedBefore = server.connectionsClosed();
 
-        assertThatThrownBy(() -> evaluate.run(Predict.of("question -> answer").withLm(lm).withRetry(Rel.FAST))
-                .block(Duration.ofSeconds(20)))
+        assertThatThrownBy(() -> evaluate.run(Predict.of("question -> answer").withLm(failuresAfterSixteen)
+                .withRetry(Rel.FAST))
+                .block(Duration.ofSeconds(30)))
                 .isInstanceOf(EvaluationException.class)
                 .hasMessageContaining("maxErrors=3")
                 .satisfies(e -> assertThat(((EvaluationException) e).errorCount()).isGreaterThanOrEqualTo(3));
 
-        // Every slow exchange that had reached the server was closed by the client when the run stopped.
-        assertThat(Rel.await(() -> slowReceived.get() > 0
-                        && server.connectionsClosed() - closedBefore >= slowReceived.get(), Duration.ofSeconds(10)))
+        // Every slow exchange that had reached the server (the 11 first ones, 5..15, at least) was closed by the
+        // client when the run stopped.
+        assertThat(slowReceived.get()).isGreaterThanOrEqualTo(11);
+        assertThat(Rel.await(() -> server.connectionsClosed() - closedBefore >= slowReceived.get(),
+                Duration.ofSeconds(30)))
                 .as("closed %d of %d in-flight exchanges", server.connectionsClosed() - closedBefore,
                         slowReceived.get()).isTrue();
-        // Requests already on the wire when the run stopped may still arrive; nothing new starts: at most the 16
-        // first examples plus one refill per early failure ever reach the server, out of 200.
-        LockSupport.parkNanos(500_000_000L);
-        assertThat(server.requestCount()).as("nothing started after the stop").isLessThanOrEqualTo(16 + 5);
+        // Nothing new starts: at most the 16 first examples plus one refill per early failure were ever started,
+        // out of 200. Counted where calls start, so no request still on the wire can be missed: the server sees
+        // at most what was started.
+        assertThat(counting.started()).as("nothing started after the stop").isLessThanOrEqualTo(16 + 5);
+        assertThat(server.requestCount()).isLessThanOrEqualTo(counting.started());
     }
 }

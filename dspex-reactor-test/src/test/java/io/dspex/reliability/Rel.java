@@ -2,6 +2,10 @@ package io.dspex.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmChunk;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.predict.RetryPolicy;
 import io.dspex.test.MockLmServer;
@@ -14,6 +18,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** Shared helpers of the reliability suite. */
 final class Rel {
@@ -69,6 +75,53 @@ final class Rel {
         int of(int input) {
             AtomicInteger a = perInput.get(input);
             return a == null ? 0 : a.get();
+        }
+    }
+
+    /**
+     * Counts, on the caller's side, the LM calls a program starts (at subscription, synchronously) and those that
+     * fail. A count read right after the program was disposed, or after virtual time was advanced past every
+     * backoff, is final: no request can reach the server without first being counted here, so the tests need
+     * not wait and see whether a late request turns up.
+     */
+    static final class CountingLm implements LanguageModel {
+        private final LanguageModel delegate;
+        private final AtomicInteger started = new AtomicInteger();
+        private final AtomicInteger failed = new AtomicInteger();
+
+        CountingLm(LanguageModel delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Mono<LmResponse> call(LmRequest request) {
+            return Mono.defer(() -> {
+                started.incrementAndGet();
+                return delegate.call(request);
+            }).doOnError(e -> failed.incrementAndGet());
+        }
+
+        @Override
+        public Flux<LmChunk> stream(LmRequest request) {
+            return Flux.defer(() -> {
+                started.incrementAndGet();
+                return delegate.stream(request);
+            }).doOnError(e -> failed.incrementAndGet());
+        }
+
+        @Override
+        public String id() {
+            return delegate.id();
+        }
+
+        /** @return the calls started so far */
+        int started() {
+            return started.get();
+        }
+
+        /** @return the calls that failed so far (a failed call's retry, if any, is scheduled right after) */
+        int failed() {
+            return failed.get();
         }
     }
 

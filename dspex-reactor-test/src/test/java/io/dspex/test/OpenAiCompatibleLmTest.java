@@ -67,15 +67,22 @@ class OpenAiCompatibleLmTest {
         try (MockLmServer server = MockLmServer.create().start();
              OpenAiCompatibleLm lm = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).model("m")
                      .maxConnections(1).pendingAcquireTimeout(Duration.ofMillis(200)).build()) {
-            server.faultNext(1, Fault.delay(Duration.ofSeconds(2)));
+            // The first call holds the only connection and never gets an answer.
+            server.faultNext(1, Fault.hang());
             reactor.core.Disposable first = lm.call(LmRequest.of(List.of(Message.user("slow")))).subscribe(r -> { }, e -> { });
             try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (server.requestCount() < 1 && System.nanoTime() < deadline) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+                assertThat(server.requestCount()).as("the first call holds the connection").isEqualTo(1);
                 Duration waited = StepVerifier.create(lm.call(LmRequest.of(List.of(Message.user("queued")))))
                         .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(LmException.Connection.class)
                                 .hasMessageContaining("pending-acquire"))
-                        .verify(Duration.ofSeconds(10));
-                // the timeout fires at its time, not when the slow call frees the connection after 2 s
-                assertThat(waited).isBetween(Duration.ofMillis(150), Duration.ofMillis(1500));
+                        .verify(Duration.ofSeconds(30));
+                // The wait ends by its own timeout (the connection is never freed), not at once.
+                assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMillis(150));
+                assertThat(server.requestCount()).as("the queued call never reached the server").isEqualTo(1);
             } finally {
                 first.dispose();
             }

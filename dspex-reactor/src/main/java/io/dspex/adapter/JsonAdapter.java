@@ -14,8 +14,8 @@ import java.util.TreeMap;
 /**
  * DSPy 3.3's {@code JSONAdapter}: the same system description and task as {@link ChatAdapter}, but the model is
  * asked for one JSON object holding the output fields. Prompts are byte-identical with DSPy's; values in user
- * turns render as in {@link ChatAdapter}, demo replies as 2-space indented JSON with non-ASCII escaped (Python's
- * {@code json.dumps(..., indent=2)}).
+ * turns render as in {@link ChatAdapter}, demo replies and the output structure as 2-space indented JSON with
+ * non-ASCII characters kept as they are (DSPy's {@code json.dumps(..., indent=2, ensure_ascii=False)}).
  *
  * <pre>{@code
  * JsonAdapter json = new JsonAdapter();
@@ -47,7 +47,7 @@ public final class JsonAdapter extends AbstractAdapter {
         String s = "All interactions will be structured in the following way, with the appropriate values filled in."
                 + "\n\nInputs will have the following structure:\n\n" + headerBlocks(p.inputs)
                 + "\n\nOutputs will be a JSON object with the following fields.\n\n"
-                + PyFormat.dumpsIndent2(placeholders);
+                + PyFormat.dumpsIndent2(placeholders, false);
         return PyFormat.strip(s);
     }
 
@@ -70,7 +70,7 @@ public final class JsonAdapter extends AbstractAdapter {
             String name = p.outputs[i].name();
             out.put(name, PyFormat.jsonable(values.containsKey(name) ? values.get(name) : missing));
         }
-        return PyFormat.dumpsIndent2(out);
+        return PyFormat.dumpsIndent2(out, false);
     }
 
     @Override

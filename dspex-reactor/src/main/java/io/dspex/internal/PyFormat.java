@@ -449,14 +449,22 @@ public final class PyFormat {
         }
     }
 
-    /** Appends Python's {@code repr()} of a string: single quotes unless it holds a single quote and no double. */
+    /**
+     * Appends Python's {@code repr()} of a string: single quotes unless it holds a single quote and no double;
+     * the quote, the backslash, tab, line feed and carriage return escaped; other characters that are not
+     * printable for Python ({@code str.isprintable()}: control, format, surrogate, private-use, unassigned and
+     * separator characters other than the space) as <code>&#92;xhh</code>, <code>&#92;uhhhh</code> or
+     * <code>&#92;Uhhhhhhhh</code>; everything else, non-ASCII included, as it is.
+     */
     public static void appendStringRepr(String s, StringBuilder sb) {
         char q = (s.indexOf('\'') >= 0 && s.indexOf('"') < 0) ? '"' : '\'';
         sb.append(q);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
+        int n = s.length();
+        for (int i = 0; i < n; ) {
+            int c = s.codePointAt(i);
+            i += Character.charCount(c);
             if (c == q || c == '\\') {
-                sb.append('\\').append(c);
+                sb.append('\\').append((char) c);
             } else if (c == '\n') {
                 sb.append("\\n");
             } else if (c == '\r') {
@@ -464,12 +472,42 @@ public final class PyFormat {
             } else if (c == '\t') {
                 sb.append("\\t");
             } else if (c < 0x20 || c == 0x7f) {
-                sb.append(String.format("\\x%02x", (int) c));
+                appendHexEscape('x', c, 2, sb);
+            } else if (c < 0x7f || isPrintable(c)) {
+                sb.appendCodePoint(c);
+            } else if (c <= 0xff) {
+                appendHexEscape('x', c, 2, sb);
+            } else if (c <= 0xffff) {
+                appendHexEscape('u', c, 4, sb);
             } else {
-                sb.append(c);
+                appendHexEscape('U', c, 8, sb);
             }
         }
         sb.append(q);
+    }
+
+    /**
+     * CPython's {@code Py_UNICODE_ISPRINTABLE} for a non-ASCII code point: not in the categories Cc, Cf, Cs, Co,
+     * Cn, Zl, Zp, Zs. (Java's Unicode tables may lag Python's by a version for newly assigned characters.)
+     */
+    private static boolean isPrintable(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.CONTROL, Character.FORMAT, Character.SURROGATE, Character.PRIVATE_USE,
+                    Character.UNASSIGNED, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+                    Character.SPACE_SEPARATOR -> {
+                return false;
+            }
+            default -> {
+                return true;
+            }
+        }
+    }
+
+    private static void appendHexEscape(char kind, int c, int digits, StringBuilder sb) {
+        sb.append('\\').append(kind);
+        for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+            sb.append(HEX[(c >> shift) & 15]);
+        }
     }
 
     // ---------------------------------------------------------------- json.dumps
@@ -516,14 +554,21 @@ public final class PyFormat {
         }
     }
 
-    /** {@code json.dumps(j, indent=2)} (ASCII-escaped, as Python's default). */
-    public static String dumpsIndent2(Object j) {
+    /**
+     * {@code json.dumps(j, indent=2, ensure_ascii=ensureAscii)}: two spaces per level, {@code ","} at line ends,
+     * {@code ": "} after keys, empty containers inline.
+     *
+     * @param j a JSON-able tree (see {@link #jsonable})
+     * @param ensureAscii whether non-ASCII characters are written as <code>&#92;uXXXX</code> escapes (DSPy's
+     *                    adapters pass {@code False})
+     */
+    public static String dumpsIndent2(Object j, boolean ensureAscii) {
         StringBuilder sb = new StringBuilder(128);
-        dumpsIndented(j, 0, sb);
+        dumpsIndented(j, 0, ensureAscii, sb);
         return sb.toString();
     }
 
-    private static void dumpsIndented(Object j, int level, StringBuilder sb) {
+    private static void dumpsIndented(Object j, int level, boolean ensureAscii, StringBuilder sb) {
         if (j instanceof Map<?, ?> m) {
             if (m.isEmpty()) {
                 sb.append("{}");
@@ -534,9 +579,9 @@ public final class PyFormat {
             while (it.hasNext()) {
                 Map.Entry<?, ?> e = it.next();
                 newline(level + 1, sb);
-                appendJsonString(String.valueOf(e.getKey()), true, sb);
+                appendJsonString(String.valueOf(e.getKey()), ensureAscii, sb);
                 sb.append(": ");
-                dumpsIndented(e.getValue(), level + 1, sb);
+                dumpsIndented(e.getValue(), level + 1, ensureAscii, sb);
                 if (it.hasNext()) {
                     sb.append(',');
                 }
@@ -551,7 +596,7 @@ public final class PyFormat {
             sb.append('[');
             for (int i = 0; i < l.size(); i++) {
                 newline(level + 1, sb);
-                dumpsIndented(l.get(i), level + 1, sb);
+                dumpsIndented(l.get(i), level + 1, ensureAscii, sb);
                 if (i < l.size() - 1) {
                     sb.append(',');
                 }
@@ -559,7 +604,7 @@ public final class PyFormat {
             newline(level, sb);
             sb.append(']');
         } else if (j instanceof String s) {
-            appendJsonString(s, true, sb);
+            appendJsonString(s, ensureAscii, sb);
         } else {
             appendJsonScalar(j, sb);
         }

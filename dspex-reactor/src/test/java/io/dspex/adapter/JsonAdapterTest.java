@@ -73,7 +73,7 @@ class JsonAdapterTest {
         List<Message> ms = json.format(sig, List.of(Example.of(Map.of("q", "Q", "b", List.of("é")))), Map.of("q", "x"));
         assertThat(ms.get(1).content()).startsWith("This is an example of the task");
         assertThat(ms.get(2).content()).isEqualTo("{\n  \"a\": \"Not supplied for this particular example. \",\n"
-                + "  \"b\": [\n    \"\\u00e9\"\n  ]\n}");
+                + "  \"b\": [\n    \"é\"\n  ]\n}");
         assertThat(ms.get(0).content()).contains("\"b\": \"{b}        # note: the value you produce must adhere to the "
                 + "JSON schema: {\\\"type\\\": \\\"array\\\", \\\"items\\\": {\\\"type\\\": \\\"string\\\"}}\"");
     }

@@ -31,7 +31,12 @@ class PyFormatTest {
         assertThat(PyFormat.dumps(List.of("a\"b", "é\n", Map.of("k", true)), false))
                 .isEqualTo("[\"a\\\"b\", \"é\\n\", {\"k\": true}]");
         assertThat(PyFormat.dumps(List.of("é\u0001"), true)).isEqualTo("[\"\\u00e9\\u0001\"]");
-        assertThat(PyFormat.dumpsIndent2(Map.of("a", List.of()))).isEqualTo("{\n  \"a\": []\n}");
+        assertThat(PyFormat.dumpsIndent2(Map.of("a", List.of()), false)).isEqualTo("{\n  \"a\": []\n}");
+        // json.dumps({"é": ["✓\x7f", {}]}, indent=2, ensure_ascii=...) in CPython 3.11
+        Map<String, Object> nonAscii = Map.of("é", List.of("✓\u007f", Map.of()));
+        assertThat(PyFormat.dumpsIndent2(nonAscii, false)).isEqualTo("{\n  \"é\": [\n    \"✓\u007f\",\n    {}\n  ]\n}");
+        assertThat(PyFormat.dumpsIndent2(nonAscii, true))
+                .isEqualTo("{\n  \"\\u00e9\": [\n    \"\\u2713\\u007f\",\n    {}\n  ]\n}");
     }
 
     @Test

@@ -8,8 +8,10 @@ import io.dspex.Prediction;
 import io.dspex.Program;
 import io.dspex.StreamEvent;
 import io.dspex.lm.LmException;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -105,6 +107,8 @@ public final class PredictServer implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .idleTimeout(Duration.ofSeconds(60))
+                // Reactor Netty drains (close waits for requests in flight) only for connections in a group.
+                .channelGroup(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE))
                 .route(r -> r.post("/predict", (req, res) -> limited(res, () -> predict(req, res)))
                         .post("/stream", (req, res) -> limited(res, () -> stream(req, res)))
                         .get("/health", (req, res) -> json(res, HttpResponseStatus.OK,

@@ -87,17 +87,27 @@ class BatchSampleTest {
     @Test
     void disposedFromAnotherThreadMidRunLosesNothingWritten() throws Exception {
         Path output = dir.resolve("answers.jsonl");
+        // Five calls are answered; the later ones wait at a gate that is never opened, so the dispose lands while
+        // four runs are in flight, however slow the machine.
+        GatedLm gated = new GatedLm(provider.lm(), 5);
         CountDownLatch five = new CountDownLatch(5);
         AtomicInteger emitted = new AtomicInteger();
-        Disposable run = BatchSample.run(program, BatchSample.plan(input, output), 4)
+        Disposable run = BatchSample.run(Tasks.program().withLm(gated), BatchSample.plan(input, output), 4)
                 .subscribe(o -> {
                     emitted.incrementAndGet();
                     five.countDown();
                 });
-        assertThat(five.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(five.await(30, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (gated.held() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(gated.held()).as("runs in flight when the dispose lands").isEqualTo(4);
         run.dispose();
-        // Every outcome announced is on disk (a line may be written just before the dispose lands).
-        assertThat(ids(output).size()).isGreaterThanOrEqualTo(emitted.get()).isLessThan(30);
+        // Every outcome announced is on disk, and only those: the runs in flight were cancelled unanswered.
+        assertThat(emitted.get()).isEqualTo(5);
+        assertThat(ids(output)).hasSize(5);
+        assertThat(gated.started()).as("no run started after the dispose").isEqualTo(9);
 
         BatchSample.run(program, BatchSample.plan(input, output), 4).blockLast();
         assertEveryIdOnceWithItsAnswer(output);

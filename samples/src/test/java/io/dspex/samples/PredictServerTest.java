@@ -6,14 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.Program;
+import io.dspex.lm.LanguageModel;
 import io.dspex.test.MockLmServer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -40,6 +46,7 @@ class PredictServerTest {
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final ConnectionProvider pool = ConnectionProvider.newConnection();
     private final HttpClient client = HttpClient.create(pool).responseTimeout(Duration.ofSeconds(10));
+    private GatedLm gate;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -49,14 +56,15 @@ class PredictServerTest {
         pool.dispose();
     }
 
-    private PredictServer start(Duration latency, java.util.function.UnaryOperator<PredictServer.Builder> config) {
-        MockLmServer lmServer = MockLmServer.create();
-        if (latency != null) {
-            lmServer.latency(latency);
-        }
-        Provider provider = Provider.simulated(lmServer);
+    private PredictServer start(UnaryOperator<PredictServer.Builder> config) {
+        return start(lm -> lm, config);
+    }
+
+    /** Starts a server whose program calls {@code lm.apply(simulated model)}, e.g. a {@link GatedLm}. */
+    private PredictServer start(UnaryOperator<LanguageModel> lm, UnaryOperator<PredictServer.Builder> config) {
+        Provider provider = Provider.simulated(MockLmServer.create());
         toClose.add(provider);
-        Program program = Tasks.program().withLm(provider.lm());
+        Program program = Tasks.program().withLm(lm.apply(provider.lm()));
         PredictServer server = config.apply(PredictServer.builder(program).port(0)).build().start();
         toClose.add(server);
         return server;
@@ -75,7 +83,7 @@ class PredictServerTest {
 
     @Test
     void predictAnswersJsonWithTheFieldsAndUsage() {
-        PredictServer server = start(null, b -> b);
+        PredictServer server = start(b -> b);
         Reply r = post(server, "/predict", "{\"question\": \"What is 6 times 7?\"}");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().get("answer").asText()).isEqualTo("42");
@@ -85,7 +93,7 @@ class PredictServerTest {
 
     @Test
     void badInputGets400NamingTheProblem() {
-        PredictServer server = start(null, b -> b);
+        PredictServer server = start(b -> b);
         Reply notJson = post(server, "/predict", "{not json");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(notJson.json().get("error").asText()).contains("not valid JSON");
@@ -98,7 +106,7 @@ class PredictServerTest {
 
     @Test
     void aBodyOverTheLimitGets413WithOrWithoutContentLength() {
-        PredictServer server = start(null, b -> b.maxRequestBytes(1024));
+        PredictServer server = start(b -> b.maxRequestBytes(1024));
         String big = "{\"question\": \"" + "x".repeat(2000) + "\"}";
         Reply declared = post(server, "/predict", big);
         assertThat(declared.status()).isEqualTo(413);
@@ -112,26 +120,27 @@ class PredictServerTest {
 
     @Test
     void saturatedGets429WithRetryAfterWhileAdmittedRequestsFinish() throws Exception {
-        PredictServer server = start(Duration.ofMillis(800), b -> b.maxConcurrency(2));
+        // The admitted requests wait at the gate until the test opens it, so both are in flight for the third.
+        PredictServer server = start(this::gated, b -> b.maxConcurrency(2));
         var first = post(server, "/predict", Flux.just("{\"question\": \"What is 1 plus 1?\"}")).toFuture();
         var second = post(server, "/predict", Flux.just("{\"question\": \"What is 2 plus 2?\"}")).toFuture();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (server.inFlight() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        awaitHeld(2);
         assertThat(server.inFlight()).isEqualTo(2);
         Reply third = post(server, "/predict", "{\"question\": \"What is 3 plus 3?\"}");
         assertThat(third.status()).isEqualTo(429);
         assertThat(third.retryAfter()).isEqualTo("1");
-        assertThat(first.get(10, TimeUnit.SECONDS).json().get("answer").asText()).isEqualTo("2");
-        assertThat(second.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(first.isDone() || second.isDone()).as("the admitted requests are still held").isFalse();
+        gate.open();
+        assertThat(first.get(30, TimeUnit.SECONDS).json().get("answer").asText()).isEqualTo("2");
+        assertThat(second.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
         awaitIdle(server);
         assertThat(post(server, "/predict", "{\"question\": \"What is 3 plus 3?\"}").status()).isEqualTo(200);
     }
 
     @Test
     void aPredictionOverTheTimeoutGets504() throws InterruptedException {
-        PredictServer server = start(Duration.ofSeconds(3), b -> b.timeout(Duration.ofMillis(200)));
+        // The gate is never opened: the prediction cannot finish before the timeout.
+        PredictServer server = start(this::gated, b -> b.timeout(Duration.ofMillis(200)));
         Reply r = post(server, "/predict", "{\"question\": \"What is 1 plus 1?\"}");
         assertThat(r.status()).isEqualTo(504);
         assertThat(r.json().get("error").asText()).contains("timeout");
@@ -141,7 +150,7 @@ class PredictServerTest {
     @Test
     void streamSendsFieldChunksThenTheWholePredictionAsServerSentEventsToCurl() throws Exception {
         Assumptions.assumeTrue(curlAvailable(), "curl is not installed");
-        PredictServer server = start(null, b -> b);
+        PredictServer server = start(b -> b);
         Process curl = new ProcessBuilder("curl", "-sS", "-N", "--max-time", "20", "-X", "POST",
                 server.url() + "/stream", "-H", "content-type: application/json",
                 "-d", "{\"question\": \"What is 12 times 3?\"}")
@@ -177,7 +186,8 @@ class PredictServerTest {
 
     @Test
     void streamOverTheTimeoutEndsWithAnErrorEvent() {
-        PredictServer server = start(Duration.ofSeconds(3), b -> b.timeout(Duration.ofMillis(200)));
+        // The gate is never opened: the prediction cannot finish before the timeout.
+        PredictServer server = start(this::gated, b -> b.timeout(Duration.ofMillis(200)));
         Reply r = post(server, "/stream", "{\"question\": \"What is 1 plus 1?\"}");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.body()).contains("event: error").contains("\"status\":504").doesNotContain("event: done");
@@ -185,24 +195,32 @@ class PredictServerTest {
 
     @Test
     void closeLetsARequestInFlightFinishThenRefusesConnections() throws Exception {
-        PredictServer server = start(Duration.ofMillis(500), b -> b.drainTimeout(Duration.ofSeconds(5)));
+        PredictServer server = start(this::gated, b -> b.drainTimeout(Duration.ofSeconds(30)));
         var inFlight = post(server, "/predict", Flux.just("{\"question\": \"What is 20 plus 22?\"}")).toFuture();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (server.inFlight() < 1 && System.nanoTime() < deadline) {
+        awaitHeld(1);
+        String url = server.url();
+        int port = URI.create(url).getPort();
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(server::close);
+        // The server stops accepting while the request is still held; only then may the request finish.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (accepts(port) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        String url = server.url();
-        server.close();
-        Reply r = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat(accepts(port)).as("new connections refused while draining").isFalse();
+        assertThat(inFlight.isDone()).as("the request in flight is still held").isFalse();
+        assertThat(closed.isDone()).as("close waits for the request in flight").isFalse();
+        gate.open();
+        Reply r = inFlight.get(30, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().get("answer").asText()).isEqualTo("42");
+        closed.get(30, TimeUnit.SECONDS);
         assertThatThrownBy(() -> client.post().uri(url + "/predict").send(ByteBufFlux.fromString(Mono.just("{}")))
                 .response().block(Duration.ofSeconds(5))).isInstanceOf(Exception.class);
     }
 
     @Test
     void healthAndUnknownPaths() {
-        PredictServer server = start(null, b -> b);
+        PredictServer server = start(b -> b);
         String health = client.get().uri(server.url() + "/health").responseContent().aggregate().asString().block();
         assertThat(health).contains("\"status\":\"ok\"");
         Integer status = client.get().uri(server.url() + "/nope").response().map(res -> res.status().code()).block();
@@ -228,9 +246,34 @@ class PredictServerTest {
         assertThat(MAPPER.readTree(out).get("answer").asText()).isEqualTo("42");
     }
 
+    /** Wraps the program's model in a {@link GatedLm} that holds every call until {@code gate.open()}. */
+    private LanguageModel gated(LanguageModel lm) {
+        gate = new GatedLm(lm, 0);
+        return gate;
+    }
+
+    /** Waits until {@code n} calls are held at the gate. */
+    private void awaitHeld(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (gate.held() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(gate.held()).as("calls held at the gate").isEqualTo(n);
+    }
+
+    /** @return whether something accepts TCP connections on the port of 127.0.0.1 */
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The server releases its slot once the response is written, which the client may see a moment earlier. */
     private static void awaitIdle(PredictServer server) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (server.inFlight() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
