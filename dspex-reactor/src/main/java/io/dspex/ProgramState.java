@@ -55,13 +55,20 @@ final class ProgramState {
     }
 
     static String toJson(Program program) {
-        ObjectNode root = NODES.objectNode();
-        for (Map.Entry<String, Predictor> e : program.namedPredictors().entrySet()) {
-            if (METADATA.equals(e.getKey())) {
-                throw new ProgramStateException("a predictor named '" + METADATA + "' cannot be saved: DSPy's format "
-                        + "uses that key for the file's metadata");
+        Map<String, Predictor> predictors = program.namedPredictors();
+        ObjectNode root;
+        if (isBarePredictor(predictors)) {
+            // DSPy's Predict.dump_state is the predictor's own state, not a map of named predictors.
+            root = dump(Predictor.SELF, predictors.get(Predictor.SELF));
+        } else {
+            root = NODES.objectNode();
+            for (Map.Entry<String, Predictor> e : predictors.entrySet()) {
+                if (METADATA.equals(e.getKey())) {
+                    throw new ProgramStateException("a predictor named '" + METADATA + "' cannot be saved: DSPy's "
+                            + "format uses that key for the file's metadata");
+                }
+                root.set(e.getKey(), dump(e.getKey(), e.getValue()));
             }
-            root.set(e.getKey(), dump(e.getKey(), e.getValue()));
         }
         ObjectNode versions = NODES.objectNode();
         versions.put("python", "3.11");
@@ -73,6 +80,11 @@ final class ProgramState {
         StringBuilder sb = new StringBuilder();
         write(root, 0, sb);
         return sb.append('\n').toString();
+    }
+
+    /** A program that is one predictor (DSPy's bare {@code Predict}) saves its state flat. */
+    private static boolean isBarePredictor(Map<String, Predictor> predictors) {
+        return predictors.size() == 1 && predictors.containsKey(Predictor.SELF);
     }
 
     private static ObjectNode dump(String name, Predictor p) {
@@ -253,6 +265,14 @@ final class ProgramState {
                     : root.getNodeType().toString().toLowerCase()));
         }
         Map<String, Predictor> predictors = program.namedPredictors();
+        if (isBarePredictor(predictors) && root.has("signature") && !root.has(Predictor.SELF)) {
+            // A bare predictor's state, saved flat as DSPy saves it; files that wrap it under "self" load too.
+            ObjectNode wrapped = NODES.objectNode();
+            ObjectNode state = ((ObjectNode) root).deepCopy();
+            state.remove(METADATA);
+            wrapped.set(Predictor.SELF, state);
+            root = wrapped;
+        }
         Set<String> inFile = new LinkedHashSet<>();
         root.fieldNames().forEachRemaining(inFile::add);
         inFile.remove(METADATA);

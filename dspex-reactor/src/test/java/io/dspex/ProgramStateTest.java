@@ -77,7 +77,7 @@ class ProgramStateTest {
         assertThat(p.signature()).isEqualTo(expected.predict().signature());
         assertThat(p.signature().field("reasoning").orElseThrow().description()).isEmpty();
         assertThat(p.signature().field("reasoning").orElseThrow().prefix())
-                .isEqualTo("Reasoning: Let's think step by step in order to");
+                .isEqualTo("Reasoning:");
         assertThat(p.demos()).hasSize(2);
         assertThat(new ArrayList<>(p.demos().get(1).keys())).containsExactly("question", "answer", "score", "tiny",
                 "small", "big", "n", "flag", "none", "list", "map");
@@ -91,18 +91,26 @@ class ProgramStateTest {
     }
 
     @Test
-    void aBarePredictorIsSavedUnderSelf() throws IOException {
+    void aBarePredictorIsSavedFlatAsDspySavesIt() throws IOException {
         Path file = dir.resolve("p.json");
         Predict.of("question -> answer").save(file);
-        assertThat(Files.readString(file)).startsWith("{\n  \"self\": {\n    \"traces\": [],\n    \"train\": [],\n"
-                + "    \"demos\": [],\n    \"signature\": {\n      \"instructions\": \"Given the fields `question`, "
-                + "produce the fields `answer`.\",\n      \"fields\": [\n        {\n          \"prefix\": \"Question:\",\n"
-                + "          \"description\": \"${question}\"\n        },");
-        assertThat(Files.readString(file)).endsWith("    \"lm\": null\n  },\n  \"metadata\": {\n"
-                + "    \"dependency_versions\": {\n      \"python\": \"3.11\",\n      \"dspy\": \"3.3.1\",\n"
-                + "      \"cloudpickle\": \"3.1\"\n    }\n  }\n}\n");
-        Program loaded = Predict.of("question -> answer").load(file);
-        assertThat(loaded).isEqualTo(Predict.of("question -> answer"));
+        // DSPy 3.3.1's dspy.Predict("question -> answer").save(path): Predict.dump_state is the predictor's own state.
+        assertThat(Files.readString(file)).isEqualTo("{\n  \"traces\": [],\n  \"train\": [],\n  \"demos\": [],\n"
+                + "  \"signature\": {\n    \"instructions\": \"Given the fields `question`, produce the fields "
+                + "`answer`.\",\n    \"fields\": [\n      {\n        \"prefix\": \"Question:\",\n        \"description\": "
+                + "\"${question}\"\n      },\n      {\n        \"prefix\": \"Answer:\",\n        \"description\": "
+                + "\"${answer}\"\n      }\n    ]\n  },\n  \"lm\": null,\n  \"metadata\": {\n    \"dependency_versions\": "
+                + "{\n      \"python\": \"3.11\",\n      \"dspy\": \"3.3.1\",\n      \"cloudpickle\": \"3.1\"\n    }\n  }\n}\n");
+        Predict demo = Predict.of("question -> answer").withDemos(List.of(Example.of(Map.of("question", "q",
+                "answer", "a"))));
+        demo.save(file);
+        assertThat(Predict.of("question -> answer").load(file)).isEqualTo(demo);
+        // A file that wraps the state under "self" (written by earlier versions of this library) loads too.
+        com.fasterxml.jackson.databind.node.ObjectNode state =
+                (com.fasterxml.jackson.databind.node.ObjectNode) io.dspex.internal.Json.MAPPER.readTree(file.toFile());
+        state.remove("metadata");
+        Files.writeString(file, io.dspex.internal.Json.MAPPER.createObjectNode().set("self", state).toString());
+        assertThat(Predict.of("question -> answer").load(file)).isEqualTo(demo);
     }
 
     @Test

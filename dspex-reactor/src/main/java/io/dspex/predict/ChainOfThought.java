@@ -13,8 +13,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * Reasons step by step before answering (DSPy's {@code dspy.ChainOfThought}): a {@link Predict} over the
- * signature with a {@code reasoning} output field prepended to the outputs, exactly as DSPy does it — prefix
- * {@code "Reasoning: Let's think step by step in order to"}, no description, and the instructions unchanged.
+ * signature with a {@code reasoning} output field prepended to the outputs, exactly as DSPy 3.3 does it — the
+ * prefix inferred from the name ({@code "Reasoning:"}), no description, and the instructions unchanged.
  * The reasoning is on the prediction as {@code get("reasoning")}.
  *
  * <pre>{@code
@@ -27,9 +27,6 @@ import reactor.core.publisher.Mono;
  * paths ({@code "generate_answer.predict"} inside a module that registers it as {@code generate_answer}).
  */
 public final class ChainOfThought extends Module {
-
-    /** The prefix DSPy gives the reasoning field. */
-    public static final String REASONING_PREFIX = "Reasoning: Let's think step by step in order to";
 
     private ChainOfThought(ChainOfThought template, Predict predict) {
         super(template);
@@ -58,7 +55,7 @@ public final class ChainOfThought extends Module {
             throw new IllegalArgumentException("signature already has a field named 'reasoning': " + signature.spec());
         }
         return new ChainOfThought(null, Predict.of(signature.prepend(
-                Field.output("reasoning", "str").withPrefix(REASONING_PREFIX))));
+                Field.output("reasoning", "str"))));
     }
 
     /** @return the inner predictor (signature with {@code reasoning}) */

@@ -277,7 +277,7 @@ class PredictTest {
                         + "structure, your objective is: \n        Given the fields `question`, produce the fields "
                         + "`answer`."));
         assertThat(cot.namedPredictors()).containsOnlyKeys("predict");
-        assertThat(cot.predict().signature().outputFields().get(0).prefix()).isEqualTo(ChainOfThought.REASONING_PREFIX);
+        assertThat(cot.predict().signature().outputFields().get(0).prefix()).isEqualTo("Reasoning:");
     }
 
     @Test
