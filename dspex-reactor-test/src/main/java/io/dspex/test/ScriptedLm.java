@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -49,7 +50,7 @@ public final class ScriptedLm implements LanguageModel {
     private final ConcurrentLinkedQueue<Supplier<? extends LmException>> failures = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LmRequest> requests = new ConcurrentLinkedQueue<>();
     private final AtomicInteger calls = new AtomicInteger();
-    private volatile Function<LmRequest, String> fallback;
+    private volatile @Nullable Function<LmRequest, String> fallback;
     private volatile Duration delay = Duration.ZERO;
     private volatile Function<LmRequest, Usage> usage = ScriptedLm::countWords;
     private volatile int chunkSize;
@@ -358,8 +359,8 @@ public final class ScriptedLm implements LanguageModel {
         return List.copyOf(requests);
     }
 
-    /** @return the last request, or null */
-    public LmRequest lastRequest() {
+    /** @return the last request, or null when none was made */
+    public @Nullable LmRequest lastRequest() {
         List<LmRequest> all = requests();
         return all.isEmpty() ? null : all.get(all.size() - 1);
     }
@@ -379,7 +380,7 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    private static void requireNonNull(Object o, String what) {
+    private static void requireNonNull(@Nullable Object o, String what) {
         if (o == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
