@@ -1,6 +1,7 @@
 package io.dspex;
 
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of one input of {@link Program#batch}: its position, the input, and either the prediction or
@@ -15,7 +16,8 @@ import java.util.Optional;
  * @param prediction the prediction, or null when the run failed
  * @param error      the failure, or null when the run succeeded
  */
-public record BatchResult(int index, Example input, Prediction prediction, Throwable error) {
+public record BatchResult(int index, @Nullable Example input, @Nullable Prediction prediction,
+                          @Nullable Throwable error) {
 
     /** @throws IllegalArgumentException unless exactly one of prediction and error is given */
     public BatchResult {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One data point: named values, some of which are marked as <em>inputs</em> (DSPy's {@code dspy.Example}).
@@ -29,10 +30,10 @@ import java.util.Set;
  */
 public final class Example {
 
-    private final Map<String, Object> data;
+    private final Map<String, @Nullable Object> data;
     private final Set<String> inputKeys;
 
-    private Example(Map<String, Object> data, Set<String> inputKeys) {
+    private Example(Map<String, @Nullable Object> data, Set<String> inputKeys) {
         this.data = data;
         this.inputKeys = inputKeys;
     }
@@ -52,14 +53,14 @@ public final class Example {
     }
 
     @JsonCreator
-    static Example fromJson(@JsonProperty("data") Map<String, Object> data,
-                            @JsonProperty("input_keys") List<String> inputKeys) {
+    static Example fromJson(@JsonProperty("data") @Nullable Map<String, @Nullable Object> data,
+                            @JsonProperty("input_keys") @Nullable List<String> inputKeys) {
         Example e = of(data == null ? Map.of() : data);
         return inputKeys == null ? e : e.withInputs(inputKeys.toArray(String[]::new));
     }
 
-    private static Map<String, Object> copy(Map<String, ?> values) {
-        Map<String, Object> m = new LinkedHashMap<>(values.size() * 2);
+    private static Map<String, @Nullable Object> copy(Map<String, ?> values) {
+        Map<String, @Nullable Object> m = new LinkedHashMap<>(values.size() * 2);
         for (Map.Entry<String, ?> e : values.entrySet()) {
             String k = e.getKey();
             if (k == null || k.isBlank()) {
@@ -113,7 +114,7 @@ public final class Example {
             throw new IllegalStateException("inputs() needs input keys: call withInputs(...) on this example first "
                     + "(its keys are " + data.keySet() + ")");
         }
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, @Nullable Object> m = new LinkedHashMap<>();
         for (String k : inputKeys) {
             m.put(k, data.get(k));
         }
@@ -122,8 +123,8 @@ public final class Example {
 
     /** @return an example holding every key that is not an input (all keys when none are marked) */
     public Example labels() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : data.entrySet()) {
+        Map<String, @Nullable Object> m = new LinkedHashMap<>();
+        for (Map.Entry<String, @Nullable Object> e : data.entrySet()) {
             if (!inputKeys.contains(e.getKey())) {
                 m.put(e.getKey(), e.getValue());
             }
@@ -136,7 +137,7 @@ public final class Example {
      * @return its value (may be {@code null} when the example holds a null)
      * @throws IllegalArgumentException naming the key and the keys present when it is absent
      */
-    public Object get(String key) {
+    public @Nullable Object get(String key) {
         if (!data.containsKey(key)) {
             throw new IllegalArgumentException("example has no key '" + key + "'; its keys are " + data.keySet());
         }
@@ -148,7 +149,7 @@ public final class Example {
      * @param fallback what to return when the key is absent
      * @return the value, or {@code fallback} when absent
      */
-    public Object getOrDefault(String key, Object fallback) {
+    public @Nullable Object getOrDefault(String key, @Nullable Object fallback) {
         return data.containsKey(key) ? data.get(key) : fallback;
     }
 
@@ -162,11 +163,11 @@ public final class Example {
 
     /**
      * @param key   the key to set
-     * @param value its value (may be null)
+     * @param value its value
      * @return a copy with the key set; input marking kept
      */
-    public Example with(String key, Object value) {
-        Map<String, Object> m = new LinkedHashMap<>(data);
+    public Example with(String key, @Nullable Object value) {
+        Map<String, @Nullable Object> m = new LinkedHashMap<>(data);
         m.put(key, value);
         return new Example(copy(m), inputKeys);
     }
@@ -177,7 +178,7 @@ public final class Example {
      */
     public Example without(String... keys) {
         Set<String> drop = new LinkedHashSet<>(Arrays.asList(keys));
-        Map<String, Object> m = new LinkedHashMap<>(data);
+        Map<String, @Nullable Object> m = new LinkedHashMap<>(data);
         m.keySet().removeAll(drop);
         Set<String> ks = new LinkedHashSet<>(inputKeys);
         ks.removeAll(drop);
@@ -186,7 +187,7 @@ public final class Example {
 
     /** @return the values as an unmodifiable map in insertion order (input marking is not included) */
     @JsonGetter("data")
-    public Map<String, Object> toMap() {
+    public Map<String, @Nullable Object> toMap() {
         return data;
     }
 
@@ -196,7 +197,7 @@ public final class Example {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Example e && e.data.equals(data) && e.inputKeys.equals(inputKeys);
     }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -41,7 +42,7 @@ public abstract class Module implements Program, Cloneable {
 
     private Map<String, Program> children = new LinkedHashMap<>();
     /** Replaces {@link #run} on a compiled copy; null on an ordinary module. */
-    private Around around;
+    private @Nullable Around around;
 
     /** For subclasses. */
     protected Module() {
@@ -51,9 +52,9 @@ public abstract class Module implements Program, Cloneable {
      * For immutable subclasses that build their copies with a constructor: keeps {@code template}'s
      * {@link #withAround around} (not its children, which the subclass registers itself).
      *
-     * @param template the module this one is a changed copy of
+     * @param template the module this one is a changed copy of (null: none, as {@link #Module()})
      */
-    protected Module(Module template) {
+    protected Module(@Nullable Module template) {
         this.around = template == null ? null : template.around;
     }
 
@@ -85,8 +86,8 @@ public abstract class Module implements Program, Cloneable {
      * What this module does (DSPy's {@code forward}): call the registered parts and combine their predictions.
      * Called by {@link #forward(Example)} once per subscription; never call it directly.
      *
-     * @param inputs the inputs, never null
-     * @return the prediction (an error signal on failure; never null)
+     * @param inputs the inputs
+     * @return the prediction (an error signal on failure)
      */
     protected abstract Mono<Prediction> run(Example inputs);
 
@@ -103,7 +104,7 @@ public abstract class Module implements Program, Cloneable {
      * @param around the replacement, or null to restore {@link #run}
      * @return the changed copy (the same class as this module)
      */
-    public Module withAround(Around around) {
+    public Module withAround(@Nullable Around around) {
         Module copy = shallowClone();
         copy.around = around;
         return copy;

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outputs of one program run (DSPy's {@code dspy.Prediction}): the output fields of the first completion,
@@ -25,11 +26,12 @@ import java.util.Objects;
  */
 public final class Prediction {
 
-    private final Map<String, Object> fields;
-    private final List<Map<String, Object>> completions;
+    private final Map<String, @Nullable Object> fields;
+    private final List<Map<String, @Nullable Object>> completions;
     private final Usage usage;
 
-    private Prediction(Map<String, Object> fields, List<Map<String, Object>> completions, Usage usage) {
+    private Prediction(Map<String, @Nullable Object> fields, List<Map<String, @Nullable Object>> completions,
+                       Usage usage) {
         this.fields = fields;
         this.completions = completions;
         this.usage = usage;
@@ -43,7 +45,7 @@ public final class Prediction {
      * @throws IllegalArgumentException when {@code fields} is null or holds a null or blank key
      */
     public static Prediction of(Map<String, ?> fields) {
-        Map<String, Object> f = copy(fields, "prediction fields");
+        Map<String, @Nullable Object> f = copy(fields, "prediction fields");
         return new Prediction(f, List.of(f), Usage.ZERO);
     }
 
@@ -57,22 +59,22 @@ public final class Prediction {
      */
     @JsonCreator
     public static Prediction fromCompletions(@JsonProperty("completions") List<? extends Map<String, ?>> completions,
-                                             @JsonProperty("usage") Usage usage) {
+                                             @JsonProperty("usage") @Nullable Usage usage) {
         if (completions == null || completions.isEmpty()) {
             throw new IllegalArgumentException("a prediction needs at least one completion");
         }
-        List<Map<String, Object>> cs = new ArrayList<>(completions.size());
+        List<Map<String, @Nullable Object>> cs = new ArrayList<>(completions.size());
         for (int i = 0; i < completions.size(); i++) {
             cs.add(copy(completions.get(i), "completion " + i));
         }
         return new Prediction(cs.get(0), Collections.unmodifiableList(cs), usage == null ? Usage.ZERO : usage);
     }
 
-    private static Map<String, Object> copy(Map<String, ?> values, String what) {
+    private static Map<String, @Nullable Object> copy(Map<String, ?> values, String what) {
         if (values == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, @Nullable Object> m = new LinkedHashMap<>();
         for (Map.Entry<String, ?> e : values.entrySet()) {
             if (e.getKey() == null || e.getKey().isBlank()) {
                 throw new IllegalArgumentException(what + " hold a blank or null key");
@@ -87,7 +89,7 @@ public final class Prediction {
      * @return its value in the first completion (null when the LM gave an optional field no value)
      * @throws IllegalArgumentException naming the field and the fields present when it is absent
      */
-    public Object get(String field) {
+    public @Nullable Object get(String field) {
         if (!fields.containsKey(field)) {
             throw new IllegalArgumentException("prediction has no field '" + field + "'; its fields are "
                     + fields.keySet());
@@ -104,7 +106,7 @@ public final class Prediction {
      * @return the value cast to {@code type}
      * @throws IllegalArgumentException when absent or of another type (naming both types)
      */
-    public <T> T get(String field, Class<T> type) {
+    public <T> @Nullable T get(String field, Class<T> type) {
         Object v = get(field);
         if (v != null && !type.isInstance(v)) {
             throw new IllegalArgumentException("prediction field '" + field + "' is a "
@@ -122,13 +124,13 @@ public final class Prediction {
     }
 
     /** @return the output values of the first completion, unmodifiable, in field order */
-    public Map<String, Object> toMap() {
+    public Map<String, @Nullable Object> toMap() {
         return fields;
     }
 
     /** @return every completion's output values; one entry unless the LM was called with {@code n > 1} */
     @JsonGetter("completions")
-    public List<Map<String, Object>> completions() {
+    public List<Map<String, @Nullable Object>> completions() {
         return completions;
     }
 
@@ -136,10 +138,10 @@ public final class Prediction {
      * @param field an output field
      * @return that field's value in each completion, in order (DSPy's {@code pred.completions.answer})
      */
-    public List<Object> completions(String field) {
+    public List<@Nullable Object> completions(String field) {
         get(field);
-        List<Object> out = new ArrayList<>(completions.size());
-        for (Map<String, Object> c : completions) {
+        List<@Nullable Object> out = new ArrayList<>(completions.size());
+        for (Map<String, @Nullable Object> c : completions) {
             out.add(c.get(field));
         }
         return out;
@@ -152,10 +154,10 @@ public final class Prediction {
     }
 
     /**
-     * @param usage the usage to carry
+     * @param usage the usage to carry (null counts as zero)
      * @return a copy with that usage
      */
-    public Prediction withUsage(Usage usage) {
+    public Prediction withUsage(@Nullable Usage usage) {
         return new Prediction(fields, completions, usage == null ? Usage.ZERO : usage);
     }
 
@@ -164,17 +166,17 @@ public final class Prediction {
      * @param value its value
      * @return a copy with the field set
      */
-    public Prediction with(String field, Object value) {
-        Map<String, Object> f = new LinkedHashMap<>(fields);
+    public Prediction with(String field, @Nullable Object value) {
+        Map<String, @Nullable Object> f = new LinkedHashMap<>(fields);
         f.put(field, value);
-        List<Map<String, Object>> cs = new ArrayList<>(completions);
-        Map<String, Object> first = Collections.unmodifiableMap(f);
+        List<Map<String, @Nullable Object>> cs = new ArrayList<>(completions);
+        Map<String, @Nullable Object> first = Collections.unmodifiableMap(f);
         cs.set(0, first);
         return new Prediction(first, Collections.unmodifiableList(cs), usage);
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Prediction p && p.completions.equals(completions) && p.usage.equals(usage);
     }
 

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -32,7 +33,7 @@ public final class Trace {
      * @param inputs     the inputs it was called with
      * @param prediction what it produced
      */
-    public record Entry(Object predictor, Map<String, Object> inputs, Prediction prediction) {
+    public record Entry(Object predictor, Map<String, @Nullable Object> inputs, Prediction prediction) {
         /** @throws IllegalArgumentException when a component is null */
         public Entry {
             if (predictor == null || inputs == null || prediction == null) {

@@ -9,5 +9,11 @@
  * Program qa = Predict.of("question -> answer").withLm(lm);
  * Prediction p = qa.forward(Map.of("question", "What is 2+2?")).block();
  * }</pre>
+ *
+ * <p>Nullness is in the types, with JSpecify: every package of the library is {@code @NullMarked}, so a parameter,
+ * return value or field is never null unless its type is annotated {@code @Nullable}.
  */
+@NullMarked
 package io.dspex;
+
+import org.jspecify.annotations.NullMarked;

@@ -10,6 +10,9 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * calls that open, create, rename, delete and list files; on other platforms the class is absent and this
  * does nothing.
  */
+// Tests compile patched into the library's module, whose lint sees a public class of an exported package here;
+// it is a test-only BlockHound service, found on the class path the tests run on.
+@SuppressWarnings({"exports", "missing-explicit-ctor"})
 public final class NioFileBlockHoundIntegration implements BlockHoundIntegration {
 
     private static final String UNIX = "sun.nio.fs.UnixNativeDispatcher";

@@ -3,6 +3,7 @@ package io.dspex.test;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A misbehaviour {@link MockLmServer} applies to a request instead of (or before) answering it normally.
@@ -40,12 +41,13 @@ public final class Fault {
 
     private final Kind kind;
     private final int status;
-    private final String message;
-    private final String rawBody;
-    private final Duration duration;
+    private final @Nullable String message;
+    private final @Nullable String rawBody;
+    private final @Nullable Duration duration;
     private final Map<String, String> headers;
 
-    private Fault(Kind kind, int status, String message, String rawBody, Duration duration, Map<String, String> headers) {
+    private Fault(Kind kind, int status, @Nullable String message, @Nullable String rawBody,
+                  @Nullable Duration duration, Map<String, String> headers) {
         this.kind = kind;
         this.status = status;
         this.message = message;
@@ -63,7 +65,7 @@ public final class Fault {
      * @param message the provider message in an OpenAI-style error body {@code {"error":{"message":..}}}
      * @return the fault
      */
-    public static Fault status(int status, String message) {
+    public static Fault status(int status, @Nullable String message) {
         if (status < 100 || status > 599) {
             throw new IllegalArgumentException("status must be 100..599, got " + status);
         }
@@ -75,7 +77,7 @@ public final class Fault {
      * @param body   the exact response body (JSON or not)
      * @return the fault
      */
-    public static Fault statusWithBody(int status, String body) {
+    public static Fault statusWithBody(int status, @Nullable String body) {
         if (status < 100 || status > 599) {
             throw new IllegalArgumentException("status must be 100..599, got " + status);
         }
@@ -114,7 +116,7 @@ public final class Fault {
      * @param message the error event's message
      * @return an error event mid-stream
      */
-    public static Fault streamError(String message) {
+    public static Fault streamError(@Nullable String message) {
         return new Fault(Kind.STREAM_ERROR, 500, message == null ? "" : message, null, null, Map.of());
     }
 
@@ -153,7 +155,7 @@ public final class Fault {
         return withHeader("Retry-After", Long.toString(seconds));
     }
 
-    private static Duration positive(Duration d) {
+    private static Duration positive(@Nullable Duration d) {
         if (d == null || d.isNegative()) {
             throw new IllegalArgumentException("duration must be >= 0, got " + d);
         }
@@ -169,15 +171,15 @@ public final class Fault {
         return status;
     }
 
-    String message() {
+    @Nullable String message() {
         return message;
     }
 
-    String rawBody() {
+    @Nullable String rawBody() {
         return rawBody;
     }
 
-    Duration duration() {
+    @Nullable Duration duration() {
         return duration;
     }
 

@@ -19,7 +19,12 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *
  * <p>Nothing else is allowed: a blocking call in your own code still fails your tests.
  */
+@SuppressWarnings("exports") // BlockHound's SPI: a user who installs BlockHound requires it too.
 public final class LibraryLocksBlockHoundIntegration implements BlockHoundIntegration {
+
+    /** Creates the integration; BlockHound's service loader calls this, and so may a test that installs it. */
+    public LibraryLocksBlockHoundIntegration() {
+    }
 
     @Override
     public void applyTo(BlockHound.Builder builder) {

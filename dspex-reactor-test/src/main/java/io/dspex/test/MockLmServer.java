@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -84,7 +85,7 @@ public final class MockLmServer implements AutoCloseable {
     private volatile int dimensions = 16;
     private volatile boolean record = true;
     private volatile int maxRecorded = 100_000;
-    private volatile Duration chunkInterval;
+    private volatile @Nullable Duration chunkInterval;
 
     private final AtomicLong received = new AtomicLong();
     private final ConcurrentLinkedQueue<ParsedRequest> recorded = new ConcurrentLinkedQueue<>();
@@ -92,7 +93,7 @@ public final class MockLmServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong closed = new AtomicLong();
-    private volatile DisposableServer server;
+    private volatile @Nullable DisposableServer server;
 
     private MockLmServer() {
     }
@@ -388,8 +389,8 @@ public final class MockLmServer implements AutoCloseable {
         return List.copyOf(recorded);
     }
 
-    /** @return the last request received, or null */
-    public ParsedRequest lastRequest() {
+    /** @return the last request received, or null when none was */
+    public @Nullable ParsedRequest lastRequest() {
         List<ParsedRequest> all = requests();
         return all.isEmpty() ? null : all.get(all.size() - 1);
     }
@@ -497,7 +498,8 @@ public final class MockLmServer implements AutoCloseable {
         return Duration.ofNanos(nanos);
     }
 
-    private Mono<Void> answer(HttpServerRequest req, HttpServerResponse res, ParsedRequest pr, Fault fault) {
+    private Mono<Void> answer(HttpServerRequest req, HttpServerResponse res, ParsedRequest pr,
+                              @Nullable Fault fault) {
         if (fault != null) {
             switch (fault.kind()) {
                 case STATUS: {
@@ -799,7 +801,8 @@ public final class MockLmServer implements AutoCloseable {
         return events;
     }
 
-    private static byte[] chunk(String id, String model, int index, String role, String content, String finish) {
+    private static byte[] chunk(String id, String model, int index, @Nullable String role, @Nullable String content,
+                                @Nullable String finish) {
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("id", id);
@@ -945,7 +948,7 @@ public final class MockLmServer implements AutoCloseable {
         return out;
     }
 
-    private static void requireNonNull(Object o, String what) {
+    private static void requireNonNull(@Nullable Object o, String what) {
         if (o == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }

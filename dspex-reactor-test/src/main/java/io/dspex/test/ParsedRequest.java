@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request {@link MockLmServer} received, parsed: what rules and fault plans look at, and what tests assert.
@@ -29,7 +30,7 @@ public final class ParsedRequest {
     private final Map<String, String> headers;
     private final byte[] rawBody;
     private final JsonNode json;
-    private volatile Map<String, Object> body;
+    private volatile @Nullable Map<String, @Nullable Object> body;
     private volatile List<Message> messages;
 
     ParsedRequest(long number, String path, Map<String, String> headers, byte[] rawBody, JsonNode json) {
@@ -62,9 +63,9 @@ public final class ParsedRequest {
 
     /**
      * @param name a header name, any case
-     * @return its value, or null
+     * @return its value, or null when absent
      */
-    public String header(String name) {
+    public @Nullable String header(String name) {
         return headers.get(name.toLowerCase(java.util.Locale.ROOT));
     }
 
@@ -74,10 +75,11 @@ public final class ParsedRequest {
     }
 
     /** @return the JSON body as a map (JSON numbers as Integer/Long/Double, arrays as lists) */
-    public Map<String, Object> body() {
-        Map<String, Object> b = body;
+    public Map<String, @Nullable Object> body() {
+        Map<String, @Nullable Object> b = body;
         if (b == null) {
-            b = Collections.unmodifiableMap(MAPPER.convertValue(json, new TypeReference<Map<String, Object>>() { }));
+            b = Collections.unmodifiableMap(MAPPER.convertValue(json,
+                    new TypeReference<Map<String, @Nullable Object>>() { }));
             body = b;
         }
         return b;
@@ -88,8 +90,8 @@ public final class ParsedRequest {
         return new String(rawBody, StandardCharsets.UTF_8);
     }
 
-    /** @return the {@code model} field, or null */
-    public String model() {
+    /** @return the {@code model} field, or null when absent or not a string */
+    public @Nullable String model() {
         JsonNode m = json.get("model");
         return m != null && m.isTextual() ? m.asText() : null;
     }

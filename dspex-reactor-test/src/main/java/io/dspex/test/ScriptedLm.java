@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -57,7 +58,7 @@ public final class ScriptedLm implements LanguageModel {
     private final List<Plan> plans = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<LmRequest> requests = new ConcurrentLinkedQueue<>();
     private final AtomicLong received = new AtomicLong();
-    private volatile Function<LmRequest, String> reply;
+    private volatile @Nullable Function<LmRequest, String> reply;
     private volatile Duration latency = Duration.ZERO;
     private volatile Function<LmRequest, Usage> usage = ScriptedLm::countWords;
     private volatile int chunkSize;
@@ -400,8 +401,8 @@ public final class ScriptedLm implements LanguageModel {
         return List.copyOf(requests);
     }
 
-    /** @return the last request, or null */
-    public LmRequest lastRequest() {
+    /** @return the last request, or null when none was made */
+    public @Nullable LmRequest lastRequest() {
         List<LmRequest> all = requests();
         return all.isEmpty() ? null : all.get(all.size() - 1);
     }
@@ -422,7 +423,7 @@ public final class ScriptedLm implements LanguageModel {
         return this;
     }
 
-    private static void requireNonNull(Object o, String what) {
+    private static void requireNonNull(@Nullable Object o, String what) {
         if (o == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }

@@ -19,5 +19,11 @@
  *     LanguageModel http = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).model("m").build();
  * }
  * }</pre>
+ *
+ * <p>Nullness is in the types, with JSpecify: every package is {@code @NullMarked}, so a parameter,
+ * return value or field is never null unless its type is annotated {@code @Nullable}.
  */
+@NullMarked
 package io.dspex.test;
+
+import org.jspecify.annotations.NullMarked;

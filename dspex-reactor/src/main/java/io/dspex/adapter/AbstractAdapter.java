@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** What DSPy's ChatAdapter and JSONAdapter share: demos, the user turns, value rendering, the task text. */
 abstract class AbstractAdapter implements Adapter {
@@ -69,7 +70,7 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     private final Cache<Signature, Prepared> cache = Caffeine.newBuilder().weakKeys().build();
-    private volatile Prepared last;
+    private volatile @Nullable Prepared last;
 
     final Prepared prepared(Signature sig) {
         if (sig == null) {
@@ -91,7 +92,7 @@ abstract class AbstractAdapter implements Adapter {
     abstract String outputRequirements(Prepared p);
 
     /** @return the assistant turn of a demo */
-    abstract String assistantContent(Prepared p, Map<String, Object> values, String missing);
+    abstract String assistantContent(Prepared p, Map<String, @Nullable Object> values, String missing);
 
     // ---------------------------------------------------------------- format
 
@@ -190,7 +191,7 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     /** DSPy's format_field_value: a list given to a str field renders as a numbered list; else JSON or str(). */
-    static void renderValue(FieldType type, Object value, StringBuilder sb) {
+    static void renderValue(FieldType type, @Nullable Object value, StringBuilder sb) {
         if (value instanceof String s) {
             sb.append(s);
             return;
@@ -207,7 +208,7 @@ abstract class AbstractAdapter implements Adapter {
         }
     }
 
-    static String renderValue(FieldType type, Object value) {
+    static String renderValue(FieldType type, @Nullable Object value) {
         StringBuilder sb = new StringBuilder();
         renderValue(type, value, sb);
         return sb.toString();
@@ -323,7 +324,7 @@ abstract class AbstractAdapter implements Adapter {
     // ---------------------------------------------------------------- parse helpers
 
     /** DSPy's parse_value for a text value: str as is, enums and Literals matched, else lenient JSON then lax. */
-    static Object parseText(FieldType t, String text) {
+    static @Nullable Object parseText(FieldType t, String text) {
         switch (t.kind()) {
             case STR:
                 return text;
@@ -346,9 +347,9 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     /** Adds null for missing Optional outputs; fails when other outputs are missing. */
-    static Map<String, Object> finish(Prepared p, Object[] values, boolean[] found, List<String> parsedOrder,
-                                      String adapterName, String completion) {
-        Map<String, Object> out = new LinkedHashMap<>(p.outputs.length * 2);
+    static Map<String, @Nullable Object> finish(Prepared p, @Nullable Object[] values, boolean[] found,
+                                                List<String> parsedOrder, String adapterName, String completion) {
+        Map<String, @Nullable Object> out = new LinkedHashMap<>(p.outputs.length * 2);
         boolean missing = false;
         for (int i = 0; i < p.outputs.length; i++) {
             if (found[i]) {
@@ -366,7 +367,7 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     static AdapterParseException fieldFailure(Prepared p, String adapterName, String completion, String field,
-                                              Object value, IllegalArgumentException e) {
+                                              @Nullable Object value, IllegalArgumentException e) {
         String shown = value instanceof String s ? s : PyFormat.str(PyFormat.jsonable(value));
         return new AdapterParseException(adapterName, completion, p.outputNames, null,
                 "Failed to parse field " + field + " with value " + shown + " from the LM response. Error message: "

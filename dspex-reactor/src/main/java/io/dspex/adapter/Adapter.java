@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Formats a signature, its demos and the inputs of one call into chat messages, and parses the model's reply
@@ -43,7 +44,7 @@ public interface Adapter {
      * @return the output values in the signature's output order (a missing {@code Optional[...]} output is null)
      * @throws AdapterParseException when an output is missing or a value does not fit its type
      */
-    Map<String, Object> parse(Signature signature, String completion);
+    Map<String, @Nullable Object> parse(Signature signature, String completion);
 
     /**
      * The {@code response_format} a request for this signature should carry, as an OpenAI-compatible JSON tree.

@@ -1,6 +1,7 @@
 package io.dspex.adapter;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An adapter could not read the outputs out of a model's reply (DSPy's {@code AdapterParseError}). The message is
@@ -30,11 +31,12 @@ public class AdapterParseException extends RuntimeException {
      * @param expectedFields the signature's output field names
      * @param parsedFields   the fields read before the failure; null when the failure is not about missing fields
      *                       (then DSPy's message has no "Actual output fields" line)
-     * @param problem        a specific problem put first, or null
-     * @param cause          the cause, or null
+     * @param problem        a specific problem put first
+     * @param cause          the cause
      */
     public AdapterParseException(String adapterName, String completion, List<String> expectedFields,
-                                 List<String> parsedFields, String problem, Throwable cause) {
+                                 @Nullable List<String> parsedFields, @Nullable String problem,
+                                 @Nullable Throwable cause) {
         super(message(adapterName, completion, expectedFields, parsedFields, problem), cause);
         this.adapterName = adapterName;
         this.completion = completion;
@@ -53,8 +55,8 @@ public class AdapterParseException extends RuntimeException {
                 + "is in completion())";
     }
 
-    private static String message(String adapter, String completion, List<String> expected, List<String> parsed,
-                                  String problem) {
+    private static String message(String adapter, String completion, List<String> expected,
+                                  @Nullable List<String> parsed, @Nullable String problem) {
         StringBuilder sb = new StringBuilder(Math.min(completion == null ? 0 : completion.length(), MAX_QUOTED) + 400);
         if (problem != null && !problem.isEmpty()) {
             sb.append(shown(problem)).append("\n\n");

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * DSPy 3.3's {@code ChatAdapter}: fields are marked with {@code [[ ## name ## ]]} headers, and the reply ends with
@@ -77,7 +78,7 @@ public final class ChatAdapter extends AbstractAdapter {
     }
 
     @Override
-    String assistantContent(Prepared p, Map<String, Object> values, String missing) {
+    String assistantContent(Prepared p, Map<String, @Nullable Object> values, String missing) {
         StringBuilder sb = new StringBuilder(128);
         for (int i = 0; i < p.outputs.length; i++) {
             Field f = p.outputs[i];
@@ -92,7 +93,7 @@ public final class ChatAdapter extends AbstractAdapter {
     }
 
     @Override
-    public Map<String, Object> parse(Signature signature, String completion) {
+    public Map<String, @Nullable Object> parse(Signature signature, String completion) {
         Prepared p = prepared(signature);
         if (completion == null) {
             throw new IllegalArgumentException("completion must not be null");

@@ -2,6 +2,7 @@ package io.dspex.adapter;
 
 import java.util.Set;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Splits a ChatAdapter reply, as it streams in, into the text of each output field. Text is released only
@@ -15,7 +16,7 @@ final class FieldStreamParser implements Adapter.FieldStream {
 
     private final Set<String> outputs;
     private final StringBuilder buf = new StringBuilder();
-    private String field;
+    private @Nullable String field;
     private boolean fieldStarted;
     private final StringBuilder pendingSpace = new StringBuilder();
 

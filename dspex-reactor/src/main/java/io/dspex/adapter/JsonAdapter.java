@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * DSPy 3.3's {@code JSONAdapter}: the same system description and task as {@link ChatAdapter}, but the model is
@@ -64,8 +65,8 @@ public final class JsonAdapter extends AbstractAdapter {
     }
 
     @Override
-    String assistantContent(Prepared p, Map<String, Object> values, String missing) {
-        Map<String, Object> out = new LinkedHashMap<>();
+    String assistantContent(Prepared p, Map<String, @Nullable Object> values, String missing) {
+        Map<String, @Nullable Object> out = new LinkedHashMap<>();
         for (int i = 0; i < p.outputs.length; i++) {
             String name = p.outputs[i].name();
             out.put(name, PyFormat.jsonable(values.containsKey(name) ? values.get(name) : missing));
@@ -74,7 +75,7 @@ public final class JsonAdapter extends AbstractAdapter {
     }
 
     @Override
-    public Map<String, Object> parse(Signature signature, String completion) {
+    public Map<String, @Nullable Object> parse(Signature signature, String completion) {
         Prepared p = prepared(signature);
         if (completion == null) {
             throw new IllegalArgumentException("completion must not be null");
@@ -111,7 +112,7 @@ public final class JsonAdapter extends AbstractAdapter {
         return finish(p, values, found, order, NAME, text);
     }
 
-    private static Object convertJson(FieldType t, Object v) {
+    private static @Nullable Object convertJson(FieldType t, @Nullable Object v) {
         if (t.isString()) {
             return PyFormat.str(v);
         }

@@ -12,6 +12,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads JSON the way language models write it. Built on Jackson's lenient {@link JsonReadFeature}s, which accept
@@ -52,7 +53,7 @@ final class LenientJson {
      * @param text the text
      * @return the value read (a Map, List, String, Number, Boolean or null), or {@link #FAILED}
      */
-    static Object read(String text) {
+    static @Nullable Object read(String text) {
         String s = PyFormat.strip(text);
         if (s.isEmpty()) {
             return FAILED;
@@ -82,7 +83,7 @@ final class LenientJson {
      * @return the first balanced {@code {...}} in the text, brace-counting as DSPy's regex does (quotes ignored),
      *         or null
      */
-    static String firstObject(String text) {
+    static @Nullable String firstObject(String text) {
         int from = 0;
         while (true) {
             int open = text.indexOf('{', from);
@@ -105,7 +106,7 @@ final class LenientJson {
         }
     }
 
-    private static Object tryRead(String s) {
+    private static @Nullable Object tryRead(String s) {
         char c = s.charAt(0);
         // A bare word is no JSON value; avoid the cost of an exception for the common plain-text reply.
         if (!(c == '{' || c == '[' || c == '"' || c == '\'' || c == '-' || c == '+' || c == '.'
@@ -126,7 +127,7 @@ final class LenientJson {
     }
 
     /** Builds the tree straight from the token stream (cheaper than data binding). */
-    private static Object value(JsonParser p, JsonToken t) throws IOException {
+    private static @Nullable Object value(JsonParser p, JsonToken t) throws IOException {
         switch (t) {
             case START_OBJECT: {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -235,7 +236,7 @@ final class LenientJson {
      * @param balancedOnly true: the first balanced object/array; false: from the first '{' or '[' to the end,
      *                     with open brackets and a trailing open string closed
      */
-    private static String embedded(String s, boolean balancedOnly) {
+    private static @Nullable String embedded(String s, boolean balancedOnly) {
         int from = 0;
         while (true) {
             int open = indexOfOpen(s, from);

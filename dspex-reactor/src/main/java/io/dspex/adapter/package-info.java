@@ -9,4 +9,7 @@
  * Map<String, Object> out = adapter.parse(signature, "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]");
  * }</pre>
  */
+@NullMarked
 package io.dspex.adapter;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,6 +1,7 @@
 package io.dspex.data;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A dataset file could not be read into examples: it is malformed, or a record lacks an input key. The message
@@ -20,21 +21,21 @@ public final class DatasetException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The file being read (not serialized). */
-    private final transient Path file;
+    private final transient @Nullable Path file;
     /** The 1-based line, or 0. */
     private final long line;
     /** The 1-based column, or 0. */
     private final long column;
 
-    DatasetException(Path file, long line, long column, String problem, Throwable cause) {
+    DatasetException(Path file, long line, long column, String problem, @Nullable Throwable cause) {
         super(file + (line > 0 ? ":" + line + (column > 0 ? ":" + column : "") : "") + ": " + problem, cause);
         this.file = file;
         this.line = line;
         this.column = column;
     }
 
-    /** @return the file being read */
-    public Path file() {
+    /** @return the file being read (null only in a copy deserialized elsewhere: the path is not serialized) */
+    public @Nullable Path file() {
         return file;
     }
 

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads dataset files into {@link Example}s and splits them (DSPy's {@code DataLoader}: {@code from_json},
@@ -45,7 +46,7 @@ import java.util.Set;
  */
 public final class Datasets {
 
-    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
+    private static final TypeReference<LinkedHashMap<String, @Nullable Object>> MAP = new TypeReference<>() { };
 
     private Datasets() {
     }
@@ -124,7 +125,7 @@ public final class Datasets {
                         throw new DatasetException(file, lineNo, parser.currentTokenLocation().getColumnNr(),
                                 "expected a JSON object, found " + describe(first), null);
                     }
-                    Map<String, Object> values = parser.readValueAs(MAP);
+                    Map<String, @Nullable Object> values = parser.readValueAs(MAP);
                     JsonToken extra = parser.nextToken();
                     if (extra != null) {
                         throw new DatasetException(file, lineNo, parser.currentTokenLocation().getColumnNr(),
@@ -170,7 +171,7 @@ public final class Datasets {
                         throw new DatasetException(file, at.getLineNr(), at.getColumnNr(), "array element "
                                 + out.size() + " is " + describe(t) + ", not a JSON object", null);
                     }
-                    Map<String, Object> values = parser.readValueAs(MAP);
+                    Map<String, @Nullable Object> values = parser.readValueAs(MAP);
                     out.add(example(file, at.getLineNr(), at.getColumnNr(), values, keys));
                 }
                 JsonToken extra = parser.nextToken();
@@ -242,7 +243,7 @@ public final class Datasets {
                 throw new DatasetException(file, r.line(), 0, "row has " + r.fields().size() + " fields but the header has "
                         + header.size() + " " + header, null);
             }
-            Map<String, Object> values = new LinkedHashMap<>();
+            Map<String, @Nullable Object> values = new LinkedHashMap<>();
             for (int i = 0; i < header.size(); i++) {
                 values.put(header.get(i), r.fields().get(i));
             }
@@ -292,7 +293,8 @@ public final class Datasets {
         return new Split(shuffled.subList(0, trainSize), shuffled.subList(trainSize, shuffled.size()));
     }
 
-    private static Example example(Path file, long line, long column, Map<String, Object> values, String[] keys) {
+    private static Example example(Path file, long line, long column, Map<String, @Nullable Object> values,
+                                   String[] keys) {
         for (String k : keys) {
             if (!values.containsKey(k)) {
                 throw new DatasetException(file, line, column, "record has no input key '" + k + "'; its keys are "
@@ -320,7 +322,7 @@ public final class Datasets {
         return r;
     }
 
-    private static String describe(JsonToken t) {
+    private static String describe(@Nullable JsonToken t) {
         if (t == null) {
             return "nothing";
         }

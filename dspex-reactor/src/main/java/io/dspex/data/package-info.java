@@ -8,4 +8,7 @@
  * Evaluate.builder().devset(split.dev()) ...
  * }</pre>
  */
+@NullMarked
 package io.dspex.data;
+
+import org.jspecify.annotations.NullMarked;

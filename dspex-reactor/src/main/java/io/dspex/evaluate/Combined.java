@@ -6,6 +6,7 @@ import io.dspex.Trace;
 import java.util.List;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 
 /** A metric built from others; passes the trace through to every part. */
 final class Combined implements Metric {
@@ -40,7 +41,7 @@ final class Combined implements Metric {
     }
 
     @Override
-    public double score(Example example, Prediction prediction, List<Trace.Entry> trace) {
+    public double score(Example example, Prediction prediction, @Nullable List<Trace.Entry> trace) {
         double[] scores = new double[parts.size()];
         for (int i = 0; i < scores.length; i++) {
             scores[i] = parts.get(i).score(example, prediction, trace);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -58,16 +59,16 @@ public final class Evaluate {
     private static final Logger LOG = LoggerFactory.getLogger(Evaluate.class);
 
     private final List<Example> devset;
-    private final Metric metric;
-    private final AsyncMetric asyncMetric;
+    private final @Nullable Metric metric;
+    private final @Nullable AsyncMetric asyncMetric;
     private final String metricName;
     private final int concurrency;
     private final int maxErrors;
     private final double failureScore;
     private final boolean displayProgress;
-    private final ProgressListener listener;
-    private final Scheduler metricScheduler;
-    private final Price price;
+    private final @Nullable ProgressListener listener;
+    private final @Nullable Scheduler metricScheduler;
+    private final @Nullable Price price;
 
     private Evaluate(Builder b) {
         this.devset = b.devset;
@@ -277,16 +278,16 @@ public final class Evaluate {
      * }</pre>
      */
     public static final class Builder {
-        private List<Example> devset;
-        private Metric metric;
-        private AsyncMetric asyncMetric;
+        private @Nullable List<Example> devset;
+        private @Nullable Metric metric;
+        private @Nullable AsyncMetric asyncMetric;
         private int concurrency = 8;
         private int maxErrors = 10;
         private double failureScore = 0.0;
         private boolean displayProgress;
-        private ProgressListener listener;
-        private Scheduler metricScheduler;
-        private Price price;
+        private @Nullable ProgressListener listener;
+        private @Nullable Scheduler metricScheduler;
+        private @Nullable Price price;
 
         private Builder() {
         }
@@ -393,7 +394,7 @@ public final class Evaluate {
          * @param listener called after each finished example (see {@link ProgressListener}); null for none
          * @return this builder
          */
-        public Builder progressListener(ProgressListener listener) {
+        public Builder progressListener(@Nullable ProgressListener listener) {
             this.listener = listener;
             return this;
         }
@@ -405,7 +406,7 @@ public final class Evaluate {
          * @param scheduler the scheduler; null for the delivering thread (the default)
          * @return this builder
          */
-        public Builder metricScheduler(Scheduler scheduler) {
+        public Builder metricScheduler(@Nullable Scheduler scheduler) {
             this.metricScheduler = scheduler;
             return this;
         }
@@ -417,7 +418,7 @@ public final class Evaluate {
          * @param price the price; null for none
          * @return this builder
          */
-        public Builder price(Price price) {
+        public Builder price(@Nullable Price price) {
             this.price = price;
             return this;
         }

@@ -1,6 +1,7 @@
 package io.dspex.evaluate;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An evaluation stopped because failures reached {@code maxErrors} (DSPy's "Execution cancelled due to errors").
@@ -19,7 +20,7 @@ public final class EvaluationException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The failed rows (not serialized). */
-    private final transient List<EvaluationRow> failedRows;
+    private final transient @Nullable List<EvaluationRow> failedRows;
     /** Examples finished when the run stopped. */
     private final int finishedCount;
     /** Size of the dev set. */

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalDouble;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of {@link Evaluate#run}: the overall score and one {@link EvaluationRow} per dev-set example, in
@@ -31,12 +32,12 @@ public final class EvaluationResult {
 
     private final List<EvaluationRow> rows;
     private final String metricName;
-    private final Price price;
+    private final @Nullable Price price;
     private final double scoreSum;
     private final int errorCount;
     private final Usage totalUsage;
 
-    EvaluationResult(List<EvaluationRow> rows, String metricName, Price price) {
+    EvaluationResult(List<EvaluationRow> rows, String metricName, @Nullable Price price) {
         this.rows = List.copyOf(rows);
         this.metricName = metricName;
         this.price = price;

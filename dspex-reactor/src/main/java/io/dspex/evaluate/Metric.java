@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiPredicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Scores a prediction against an example's gold labels (DSPy's {@code metric(example, pred)}). Higher is better;
@@ -45,7 +46,7 @@ public interface Metric {
      * @param trace      the run's predictor calls, or {@code null} during plain evaluation (DSPy's {@code trace=None})
      * @return the score
      */
-    default double score(Example example, Prediction prediction, List<Trace.Entry> trace) {
+    default double score(Example example, Prediction prediction, @Nullable List<Trace.Entry> trace) {
         return score(example, prediction);
     }
 
@@ -77,7 +78,7 @@ public interface Metric {
             }
 
             @Override
-            public double score(Example example, Prediction prediction, List<Trace.Entry> trace) {
+            public double score(Example example, Prediction prediction, @Nullable List<Trace.Entry> trace) {
                 return self.score(example, prediction, trace);
             }
 
@@ -121,7 +122,7 @@ public interface Metric {
             }
 
             @Override
-            public double score(Example example, Prediction prediction, List<Trace.Entry> trace) {
+            public double score(Example example, Prediction prediction, @Nullable List<Trace.Entry> trace) {
                 return metric.score(example, prediction, trace);
             }
         };
@@ -220,7 +221,7 @@ public interface Metric {
         });
     }
 
-    private static void requireNonNull(Object o, String what) {
+    private static void requireNonNull(@Nullable Object o, String what) {
         if (o == null) {
             throw new IllegalArgumentException(what + " must not be null");
         }

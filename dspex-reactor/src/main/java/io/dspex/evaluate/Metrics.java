@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * DSPy's common metrics ({@code dspy.evaluate.metrics}): exact match and token F1 with DSPy's answer
@@ -343,24 +344,24 @@ public final class Metrics {
                 + "' must be a list of passages (strings), got " + typeName(v));
     }
 
-    private static String typeName(Object o) {
+    private static String typeName(@Nullable Object o) {
         return o == null ? "null" : o.getClass().getSimpleName();
     }
 
-    private static void requireField(String field, String what) {
+    private static void requireField(@Nullable String field, String what) {
         if (field == null || field.isBlank()) {
             throw new IllegalArgumentException(what + " must be a non-blank field name, got "
                     + (field == null ? "null" : "'" + field + "'"));
         }
     }
 
-    private static void requireAnswers(List<String> answers) {
+    private static void requireAnswers(@Nullable List<String> answers) {
         if (answers == null || answers.isEmpty()) {
             throw new IllegalArgumentException("at least one gold answer is needed");
         }
     }
 
-    private static String requireText(String s) {
+    private static String requireText(@Nullable String s) {
         if (s == null) {
             throw new IllegalArgumentException("answers and passages must be strings, got null");
         }

@@ -1,5 +1,7 @@
 package io.dspex.evaluate;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What a model charges for tokens, in currency units (say US dollars) per million tokens. Give it to
  * {@link Evaluate.Builder#price(Price)} to read an evaluation's cost from {@link EvaluationResult#cost()}.
@@ -32,7 +34,7 @@ public record Price(double promptPerMillion, double completionPerMillion) {
      * @param usage token usage (null counts as zero)
      * @return what that usage costs
      */
-    public double cost(io.dspex.lm.Usage usage) {
+    public double cost(io.dspex.lm.@Nullable Usage usage) {
         if (usage == null) {
             return 0;
         }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /** Renders evaluation rows as DSPy's merged records: table, CSV, JSON, JSONL. */
 final class ResultFormat {
@@ -20,9 +21,9 @@ final class ResultFormat {
     }
 
     /** DSPy's {@code merge_dicts(example, prediction) | {metric_name: score}}, plus an error column when needed. */
-    static List<Map<String, Object>> records(List<EvaluationRow> rows, String metricName) {
+    static List<Map<String, @Nullable Object>> records(List<EvaluationRow> rows, String metricName) {
         boolean anyFailed = rows.stream().anyMatch(EvaluationRow::failed);
-        List<Map<String, Object>> out = new ArrayList<>(rows.size());
+        List<Map<String, @Nullable Object>> out = new ArrayList<>(rows.size());
         String errorKey = null;
         if (anyFailed) {
             errorKey = "error";
@@ -34,7 +35,7 @@ final class ResultFormat {
             }
         }
         for (EvaluationRow r : rows) {
-            Map<String, Object> m = merge(r);
+            Map<String, @Nullable Object> m = merge(r);
             m.put(metricName, r.score());
             if (errorKey != null && r.failed()) {
                 Throwable t = r.error().get();
@@ -45,16 +46,16 @@ final class ResultFormat {
         return out;
     }
 
-    private static Map<String, Object> merge(EvaluationRow r) {
-        Map<String, Object> ex = r.example().toMap();
-        Map<String, Object> pred = r.prediction().map(p -> p.toMap()).orElse(Map.of());
-        Map<String, Object> m = new LinkedHashMap<>();
+    private static Map<String, @Nullable Object> merge(EvaluationRow r) {
+        Map<String, @Nullable Object> ex = r.example().toMap();
+        Map<String, @Nullable Object> pred = r.prediction().map(p -> p.toMap()).orElse(Map.of());
+        Map<String, @Nullable Object> m = new LinkedHashMap<>();
         ex.forEach((k, v) -> m.put(pred.containsKey(k) ? "example_" + k : k, v));
         pred.forEach((k, v) -> m.put(ex.containsKey(k) ? "pred_" + k : k, v));
         return m;
     }
 
-    private static List<String> columns(List<Map<String, Object>> records) {
+    private static List<String> columns(List<Map<String, @Nullable Object>> records) {
         Set<String> cols = new LinkedHashSet<>();
         records.forEach(r -> cols.addAll(r.keySet()));
         return new ArrayList<>(cols);
@@ -62,7 +63,7 @@ final class ResultFormat {
 
     static String table(List<EvaluationRow> rows, String metricName, int n) {
         int shown = Math.min(n, rows.size());
-        List<Map<String, Object>> records = records(rows.subList(0, shown), metricName);
+        List<Map<String, @Nullable Object>> records = records(rows.subList(0, shown), metricName);
         List<String> cols = columns(records);
         // The metric column goes last, as DSPy's records end with it (the error column, if any, after it).
         List<List<String>> cells = new ArrayList<>();
@@ -71,7 +72,7 @@ final class ResultFormat {
         header.addAll(cols);
         cells.add(header);
         for (int i = 0; i < records.size(); i++) {
-            Map<String, Object> rec = records.get(i);
+            Map<String, @Nullable Object> rec = records.get(i);
             List<String> line = new ArrayList<>();
             line.add(Integer.toString(rows.get(i).index()));
             for (String c : cols) {
@@ -110,7 +111,7 @@ final class ResultFormat {
     }
 
     /** DSPy's {@code truncate_cell} (25 words) and pandas' console column width (50 characters). */
-    private static String cell(Object v) {
+    private static String cell(@Nullable Object v) {
         String s = v instanceof String str ? str : v == null ? "None" : toJson(v);
         String[] words = s.trim().split("\\s+");
         if (words.length > MAX_WORDS) {
@@ -129,11 +130,11 @@ final class ResultFormat {
     }
 
     static String csv(List<EvaluationRow> rows, String metricName) {
-        List<Map<String, Object>> records = records(rows, metricName);
+        List<Map<String, @Nullable Object>> records = records(rows, metricName);
         List<String> cols = columns(records);
         StringBuilder sb = new StringBuilder();
         appendCsvLine(sb, new ArrayList<>(cols));
-        for (Map<String, Object> rec : records) {
+        for (Map<String, @Nullable Object> rec : records) {
             List<String> line = new ArrayList<>(cols.size());
             for (String c : cols) {
                 Object v = rec.get(c);
@@ -166,13 +167,13 @@ final class ResultFormat {
 
     static String jsonl(List<EvaluationRow> rows, String metricName) {
         StringBuilder sb = new StringBuilder();
-        for (Map<String, Object> rec : records(rows, metricName)) {
+        for (Map<String, @Nullable Object> rec : records(rows, metricName)) {
             sb.append(toJson(rec)).append('\n');
         }
         return sb.toString();
     }
 
-    private static String toJson(Object v) {
+    private static String toJson(@Nullable Object v) {
         try {
             return Json.MAPPER.writeValueAsString(v);
         } catch (JsonProcessingException e) {

@@ -4,6 +4,7 @@ import io.dspex.Example;
 import io.dspex.Prediction;
 import io.dspex.Trace;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A metric that also sees the trace of the run that made the prediction (DSPy's
@@ -31,5 +32,5 @@ public interface TracedMetric {
      * @param trace      the run's predictor calls, or {@code null} during plain evaluation
      * @return the score; by convention in {@code [0, 1]}
      */
-    double score(Example example, Prediction prediction, List<Trace.Entry> trace);
+    double score(Example example, Prediction prediction, @Nullable List<Trace.Entry> trace);
 }

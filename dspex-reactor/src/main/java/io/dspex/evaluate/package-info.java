@@ -15,4 +15,7 @@
  * System.out.println(result.table(5));
  * }</pre>
  */
+@NullMarked
 package io.dspex.evaluate;
+
+import org.jspecify.annotations.NullMarked;

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Python-compatible text rendering: what {@code str()}, {@code repr()}, {@code json.dumps}, {@code str.strip},
@@ -318,7 +319,7 @@ public final class PyFormat {
      * {@code dump_python(mode="json")} does for the equivalent Python value: records become objects in component
      * order, enums their value, {@code Optional}s their content or null, arrays and collections lists.
      */
-    public static Object jsonable(Object v) {
+    public static @Nullable Object jsonable(@Nullable Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Number) {
             return v;
         }
@@ -377,7 +378,7 @@ public final class PyFormat {
         }
     }
 
-    private static String keyString(Object k) {
+    private static String keyString(@Nullable Object k) {
         Object j = jsonable(k);
         if (j instanceof String s) {
             return s;
@@ -392,7 +393,7 @@ public final class PyFormat {
     }
 
     /** @return Python's {@code str()} of a JSON-able scalar or tree (lists and dicts render as Python repr) */
-    public static String str(Object j) {
+    public static String str(@Nullable Object j) {
         if (j == null) {
             return "None";
         }
@@ -419,7 +420,7 @@ public final class PyFormat {
         return j.toString();
     }
 
-    private static void appendRepr(Object j, StringBuilder sb) {
+    private static void appendRepr(@Nullable Object j, StringBuilder sb) {
         if (j instanceof String s) {
             appendStringRepr(s, sb);
         } else if (j instanceof Map<?, ?> m) {
@@ -517,14 +518,14 @@ public final class PyFormat {
      *
      * @param j a JSON-able tree (see {@link #jsonable})
      */
-    public static String dumps(Object j, boolean ensureAscii) {
+    public static String dumps(@Nullable Object j, boolean ensureAscii) {
         StringBuilder sb = new StringBuilder(64);
         dumps(j, ensureAscii, sb);
         return sb.toString();
     }
 
     /** Appends {@code json.dumps(j, ensure_ascii=ensureAscii)} to {@code sb}. */
-    public static void dumps(Object j, boolean ensureAscii, StringBuilder sb) {
+    public static void dumps(@Nullable Object j, boolean ensureAscii, StringBuilder sb) {
         if (j instanceof String s) {
             appendJsonString(s, ensureAscii, sb);
         } else if (j instanceof Map<?, ?> m) {
@@ -562,13 +563,13 @@ public final class PyFormat {
      * @param ensureAscii whether non-ASCII characters are written as <code>&#92;uXXXX</code> escapes (DSPy's
      *                    adapters pass {@code False})
      */
-    public static String dumpsIndent2(Object j, boolean ensureAscii) {
+    public static String dumpsIndent2(@Nullable Object j, boolean ensureAscii) {
         StringBuilder sb = new StringBuilder(128);
         dumpsIndented(j, 0, ensureAscii, sb);
         return sb.toString();
     }
 
-    private static void dumpsIndented(Object j, int level, boolean ensureAscii, StringBuilder sb) {
+    private static void dumpsIndented(@Nullable Object j, int level, boolean ensureAscii, StringBuilder sb) {
         if (j instanceof Map<?, ?> m) {
             if (m.isEmpty()) {
                 sb.append("{}");
@@ -617,7 +618,7 @@ public final class PyFormat {
         }
     }
 
-    private static void appendJsonScalar(Object j, StringBuilder sb) {
+    private static void appendJsonScalar(@Nullable Object j, StringBuilder sb) {
         if (j == null) {
             sb.append("null");
         } else if (j instanceof Boolean b) {
@@ -676,7 +677,7 @@ public final class PyFormat {
     }
 
     /** @return an unmodifiable view of a fresh list (nulls allowed) */
-    public static <T> List<T> unmodifiable(List<T> l) {
+    public static <T extends @Nullable Object> List<T> unmodifiable(List<T> l) {
         return Collections.unmodifiableList(l);
     }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The LM call parameters, in one immutable type used at every layer (DSPy's {@code config=} of {@code dspy.Predict}
@@ -30,17 +31,18 @@ public final class CallConfig {
 
     private static final CallConfig EMPTY = new CallConfig(null, null, null, null, null, null, null, Map.of());
 
-    private final String model;
-    private final Double temperature;
-    private final Integer maxTokens;
-    private final Integer n;
-    private final List<String> stop;
-    private final Long seed;
-    private final String rolloutId;
+    private final @Nullable String model;
+    private final @Nullable Double temperature;
+    private final @Nullable Integer maxTokens;
+    private final @Nullable Integer n;
+    private final @Nullable List<String> stop;
+    private final @Nullable Long seed;
+    private final @Nullable String rolloutId;
     private final Map<String, Object> extra;
 
-    private CallConfig(String model, Double temperature, Integer maxTokens, Integer n, List<String> stop, Long seed,
-                       String rolloutId, Map<String, Object> extra) {
+    private CallConfig(@Nullable String model, @Nullable Double temperature, @Nullable Integer maxTokens,
+                       @Nullable Integer n, @Nullable List<String> stop, @Nullable Long seed,
+                       @Nullable String rolloutId, Map<String, Object> extra) {
         this.model = model;
         this.temperature = temperature;
         this.maxTokens = maxTokens;
@@ -61,7 +63,7 @@ public final class CallConfig {
      * @return a copy with it
      * @throws IllegalArgumentException when blank
      */
-    public CallConfig withModel(String model) {
+    public CallConfig withModel(@Nullable String model) {
         if (model != null && model.isBlank()) {
             throw new IllegalArgumentException("model must not be blank (use null for the default)");
         }
@@ -74,7 +76,7 @@ public final class CallConfig {
      * @return a copy with it
      * @throws IllegalArgumentException when negative, NaN or infinite
      */
-    public CallConfig withTemperature(Double temperature) {
+    public CallConfig withTemperature(@Nullable Double temperature) {
         if (temperature != null && !(temperature >= 0 && !temperature.isInfinite())) {
             throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
         }
@@ -86,7 +88,7 @@ public final class CallConfig {
      * @return a copy with it
      * @throws IllegalArgumentException when below 1
      */
-    public CallConfig withMaxTokens(Integer maxTokens) {
+    public CallConfig withMaxTokens(@Nullable Integer maxTokens) {
         if (maxTokens != null && maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
         }
@@ -99,7 +101,7 @@ public final class CallConfig {
      * @return a copy with it
      * @throws IllegalArgumentException when below 1
      */
-    public CallConfig withN(Integer n) {
+    public CallConfig withN(@Nullable Integer n) {
         if (n != null && n < 1) {
             throw new IllegalArgumentException("n must be at least 1, got " + n);
         }
@@ -111,7 +113,7 @@ public final class CallConfig {
      * @return a copy with them
      * @throws IllegalArgumentException naming the index of a null or empty sequence
      */
-    public CallConfig withStop(List<String> stop) {
+    public CallConfig withStop(@Nullable List<String> stop) {
         List<String> copy = null;
         if (stop != null) {
             copy = new ArrayList<>(stop.size());
@@ -131,7 +133,7 @@ public final class CallConfig {
      * @param seed the provider's sampling seed (null: none)
      * @return a copy with it
      */
-    public CallConfig withSeed(Long seed) {
+    public CallConfig withSeed(@Nullable Long seed) {
         return new CallConfig(model, temperature, maxTokens, n, stop, seed, rolloutId, extra);
     }
 
@@ -140,7 +142,7 @@ public final class CallConfig {
      *                  {@code rollout_id}); null for none
      * @return a copy with it
      */
-    public CallConfig withRolloutId(String rolloutId) {
+    public CallConfig withRolloutId(@Nullable String rolloutId) {
         return new CallConfig(model, temperature, maxTokens, n, stop, seed, rolloutId, extra);
     }
 
@@ -152,7 +154,7 @@ public final class CallConfig {
      * @throws IllegalArgumentException when the key is blank or one the client owns ({@code messages},
      *                                  {@code stream}, {@code stream_options})
      */
-    public CallConfig withExtra(String key, Object value) {
+    public CallConfig withExtra(String key, @Nullable Object value) {
         checkExtraKey(key);
         Map<String, Object> e = new LinkedHashMap<>(extra);
         if (value == null) {
@@ -168,7 +170,7 @@ public final class CallConfig {
      * @return a copy with them
      * @throws IllegalArgumentException when a key is null, blank or one the client owns
      */
-    public CallConfig withExtra(Map<String, ?> extra) {
+    public CallConfig withExtra(@Nullable Map<String, ?> extra) {
         Map<String, Object> e = new LinkedHashMap<>();
         if (extra != null) {
             for (Map.Entry<String, ?> entry : extra.entrySet()) {
@@ -182,7 +184,7 @@ public final class CallConfig {
                 e.isEmpty() ? Map.of() : Collections.unmodifiableMap(e));
     }
 
-    private static void checkExtraKey(String key) {
+    private static void checkExtraKey(@Nullable String key) {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException("extra parameter name must not be blank");
         }
@@ -192,42 +194,42 @@ public final class CallConfig {
         }
     }
 
-    /** @return the model, or null when unset */
-    public String model() {
+    /** @return the model */
+    public @Nullable String model() {
         return model;
     }
 
-    /** @return the temperature, or null when unset */
-    public Double temperature() {
+    /** @return the temperature */
+    public @Nullable Double temperature() {
         return temperature;
     }
 
-    /** @return the max tokens, or null when unset */
-    public Integer maxTokens() {
+    /** @return the max tokens */
+    public @Nullable Integer maxTokens() {
         return maxTokens;
     }
 
-    /** @return the number of completions, or null when unset (one) */
-    public Integer n() {
+    /** @return the number of completions (one when unset) */
+    public @Nullable Integer n() {
         return n;
     }
 
-    /** @return the stop sequences (unmodifiable), or null when unset */
-    public List<String> stop() {
+    /** @return the stop sequences (unmodifiable) */
+    public @Nullable List<String> stop() {
         return stop;
     }
 
-    /** @return the seed, or null when unset */
-    public Long seed() {
+    /** @return the seed */
+    public @Nullable Long seed() {
         return seed;
     }
 
-    /** @return the rollout id, or null when unset */
-    public String rolloutId() {
+    /** @return the rollout id */
+    public @Nullable String rolloutId() {
         return rolloutId;
     }
 
-    /** @return extra provider parameters; unmodifiable, empty when none (never null) */
+    /** @return extra provider parameters; unmodifiable, empty when none */
     public Map<String, Object> extra() {
         return extra;
     }
@@ -238,11 +240,11 @@ public final class CallConfig {
     }
 
     /**
-     * @param top a configuration whose set values win
+     * @param top a configuration whose set values win (null: none, as {@link #empty()})
      * @return this configuration with {@code top}'s set values on top (extra parameters merged, {@code top}'s
      *         winning)
      */
-    public CallConfig overriddenBy(CallConfig top) {
+    public CallConfig overriddenBy(@Nullable CallConfig top) {
         if (top == null || top == EMPTY) {
             return this;
         }
@@ -267,7 +269,7 @@ public final class CallConfig {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof CallConfig c && Objects.equals(model, c.model) && Objects.equals(temperature, c.temperature)
                 && Objects.equals(maxTokens, c.maxTokens) && Objects.equals(n, c.n) && Objects.equals(stop, c.stop)
                 && Objects.equals(seed, c.seed) && Objects.equals(rolloutId, c.rolloutId) && extra.equals(c.extra);
@@ -294,7 +296,7 @@ public final class CallConfig {
         return sb.append(']').toString();
     }
 
-    private static void append(StringBuilder sb, int start, String name, Object value) {
+    private static void append(StringBuilder sb, int start, String name, @Nullable Object value) {
         if (value != null) {
             sb.append(sb.length() > start ? ", " : "").append(name).append('=').append(value);
         }

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /** Writes and reads the OpenAI chat-completions and embeddings JSON with Jackson's streaming API. */
 final class ChatCodec {
@@ -127,7 +128,7 @@ final class ChatCodec {
     }
 
     /** A system prompt and its JSON-escaped UTF-8 bytes (without the quotes), or null to write it as usual. */
-    private record Escaped(String text, byte[] json) {
+    private record Escaped(String text, byte @Nullable [] json) {
     }
 
     /**
@@ -155,8 +156,9 @@ final class ChatCodec {
         }
     }
 
-    private static boolean written(String key, LmRequest r, Double temperature, Integer maxTokens, Integer n,
-                                   List<String> stop, Long seed) {
+    private static boolean written(String key, LmRequest r, @Nullable Double temperature,
+                                   @Nullable Integer maxTokens, @Nullable Integer n, @Nullable List<String> stop,
+                                   @Nullable Long seed) {
         switch (key) {
             case "model": return true;
             case "temperature": return temperature != null;
@@ -211,7 +213,7 @@ final class ChatCodec {
     private record IndexedChoice(int index, LmResponse.Choice choice) {
     }
 
-    static LmResponse readChat(byte[] body, String headerRequestId) throws IOException {
+    static LmResponse readChat(byte[] body, @Nullable String headerRequestId) throws IOException {
         List<IndexedChoice> choices = new ArrayList<>(1);
         Usage usage = null;
         String model = null;
@@ -366,7 +368,7 @@ final class ChatCodec {
     }
 
     /** What one streamed {@code data:} JSON holds. */
-    record StreamData(List<LmChunk> chunks, JsonNode error) {
+    record StreamData(List<LmChunk> chunks, @Nullable JsonNode error) {
     }
 
     static StreamData readStreamData(String data) throws IOException {
@@ -494,7 +496,7 @@ final class ChatCodec {
      *
      * @return {message, code-or-type or null}
      */
-    static String[] errorMessage(JsonNode node) {
+    static @Nullable String[] errorMessage(JsonNode node) {
         JsonNode e = node.has("error") ? node.get("error") : node;
         if (e.isTextual()) {
             return new String[] {e.asText(), null};
@@ -520,7 +522,7 @@ final class ChatCodec {
         return new String[] {message, code};
     }
 
-    /** The provider's message from an error body (JSON or text); never null. */
+    /** The provider's message from an error body (JSON or text). */
     static String errorBodyMessage(byte[] body) {
         if (body.length == 0) {
             return "";

@@ -27,7 +27,7 @@ public interface LanguageModel {
     /**
      * Sends one request. Lazy: nothing is sent until subscription; each subscription sends again.
      *
-     * @param request the request; never null
+     * @param request the request
      * @return the response, or an error signal carrying an {@link LmException}
      */
     Mono<LmResponse> call(LmRequest request);
@@ -44,7 +44,7 @@ public interface LanguageModel {
      * lm.stream(request).map(LmChunk::text).subscribe(System.out::print);
      * }</pre>
      *
-     * @param request the request; never null
+     * @param request the request
      * @return the chunks, or an error signal carrying an {@link LmException}
      */
     default Flux<LmChunk> stream(LmRequest request) {

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -71,7 +72,7 @@ public final class LmCache {
      * stack trace, e.g. every rate-limit error).
      */
     private final AsyncCache<String, Outcome> memory;
-    private final LmDiskCache disk;
+    private final @Nullable LmDiskCache disk;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder diskHits = new LongAdder();
@@ -194,7 +195,7 @@ public final class LmCache {
     }
 
     /** A finished load: the response, or the error of a failed call (never cached: removed before completing). */
-    private record Outcome(LmResponse response, Throwable error) {
+    private record Outcome(@Nullable LmResponse response, @Nullable Throwable error) {
         Mono<LmResponse> toMono(boolean keepUsage) {
             if (error != null) {
                 return Mono.error(error);
@@ -311,8 +312,8 @@ public final class LmCache {
      */
     public static final class Builder {
         private long maxEntries = 10_000;
-        private Duration expireAfterWrite;
-        private Path directory;
+        private @Nullable Duration expireAfterWrite;
+        private @Nullable Path directory;
         private LongSupplier nowMillis = System::currentTimeMillis;
 
         private Builder() {
@@ -338,7 +339,7 @@ public final class LmCache {
          * @return this builder
          * @throws IllegalArgumentException when zero or negative
          */
-        public Builder expireAfterWrite(Duration expireAfterWrite) {
+        public Builder expireAfterWrite(@Nullable Duration expireAfterWrite) {
             if (expireAfterWrite != null && (expireAfterWrite.isZero() || expireAfterWrite.isNegative())) {
                 throw new IllegalArgumentException("LmCache expireAfterWrite must be positive, got "
                         + expireAfterWrite);
@@ -354,7 +355,7 @@ public final class LmCache {
          * @param directory the directory, or null for memory only (the default)
          * @return this builder
          */
-        public Builder directory(Path directory) {
+        public Builder directory(@Nullable Path directory) {
             this.directory = directory;
             return this;
         }

@@ -1,5 +1,7 @@
 package io.dspex.lm;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One piece of a streamed answer (see {@link LanguageModel#stream(LmRequest)}).
  *
@@ -8,12 +10,12 @@ package io.dspex.lm;
  * lm.stream(request).doOnNext(chunk -> text.append(chunk.text())).blockLast();
  * }</pre>
  *
- * @param text         the text delta; never null (empty on a chunk that only carries usage or a finish reason)
+ * @param text         the text delta (empty on a chunk that only carries usage or a finish reason)
  * @param choiceIndex  which choice the delta belongs to (0 unless {@code n > 1})
  * @param finishReason why the choice ended ({@code "stop"}, {@code "length"}, ...) on its last chunk, else null
  * @param usage        token usage on the final usage chunk, else null
  */
-public record LmChunk(String text, int choiceIndex, String finishReason, Usage usage) {
+public record LmChunk(String text, int choiceIndex, @Nullable String finishReason, @Nullable Usage usage) {
 
     /**
      * @throws IllegalArgumentException when the text is null or the choice index negative

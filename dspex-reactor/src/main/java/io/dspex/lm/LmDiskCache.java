@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -38,12 +39,12 @@ final class LmDiskCache {
     private static final Pattern ENTRY = Pattern.compile("[0-9a-f]{64}\\.json|[0-9a-f]{64}.*\\.tmp");
 
     private final Path directory;
-    private final Duration expireAfterWrite;
+    private final @Nullable Duration expireAfterWrite;
     private final LongSupplier nowMillis;
     /** Paths already reported as unreadable, so each is logged once. */
     private final Set<Path> warned = ConcurrentHashMap.newKeySet();
 
-    LmDiskCache(Path directory, Duration expireAfterWrite, LongSupplier nowMillis) {
+    LmDiskCache(Path directory, @Nullable Duration expireAfterWrite, LongSupplier nowMillis) {
         this.directory = directory;
         this.expireAfterWrite = expireAfterWrite;
         this.nowMillis = nowMillis;
@@ -108,7 +109,7 @@ final class LmDiskCache {
         }
     }
 
-    private void warnOnce(Path path, String what, Exception e) {
+    private void warnOnce(Path path, String what, @Nullable Exception e) {
         if (warned.add(path)) {
             // The exception's class only: a parser message could quote the file's content.
             LOG.warn("LM cache file {} {}; treating it as a miss{}", path, what,
@@ -118,7 +119,7 @@ final class LmDiskCache {
 
     private void writeNow(String key, LmResponse response) {
         Path target = pathOf(key);
-        Path temp = null;
+        @Nullable Path temp = null;
         try {
             ObjectNode root = Json.MAPPER.createObjectNode();
             root.put("v", FORMAT);

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a language-model call failed: the base of a small family of typed, unchecked exceptions, each a nested
@@ -49,20 +50,20 @@ public class LmException extends RuntimeException {
     static final int MAX_PROVIDER_MESSAGE = 500;
 
     private final int status;
-    private final transient Duration retryAfter;
-    private final String requestId;
+    private final transient @Nullable Duration retryAfter;
+    private final @Nullable String requestId;
     private final boolean retryable;
 
     /**
      * @param message    what went wrong (must not contain secrets)
-     * @param cause      the underlying error, or null
+     * @param cause      the underlying error
      * @param status     the HTTP status, or -1 when there was none
-     * @param retryAfter how long the server asked to wait, or null
-     * @param requestId  the provider's request id, or null
+     * @param retryAfter how long the server asked to wait
+     * @param requestId  the provider's request id
      * @param retryable  whether repeating the same call may succeed
      */
-    protected LmException(String message, Throwable cause, int status, Duration retryAfter, String requestId,
-                          boolean retryable) {
+    protected LmException(String message, @Nullable Throwable cause, int status, @Nullable Duration retryAfter,
+                          @Nullable String requestId, boolean retryable) {
         super(message, cause);
         this.status = status;
         this.retryAfter = retryAfter;
@@ -100,14 +101,14 @@ public class LmException extends RuntimeException {
      * }</pre>
      *
      * @param status          the HTTP status (400-599)
-     * @param providerMessage the provider's error message or body, or null
-     * @param retryAfter      the server's requested wait, or null
-     * @param requestId       the request id, or null
+     * @param providerMessage the provider's error message or body
+     * @param retryAfter      the server's requested wait
+     * @param requestId       the request id
      * @param shouldRetry     the server's {@code x-should-retry} verdict, or null to use the status's default
      * @return the typed exception (a {@link ContextWindowExceeded} for a 400 whose message says so)
      */
-    public static HttpError forStatus(int status, String providerMessage, Duration retryAfter, String requestId,
-                                      Boolean shouldRetry) {
+    public static HttpError forStatus(int status, @Nullable String providerMessage, @Nullable Duration retryAfter,
+                                      @Nullable String requestId, @Nullable Boolean shouldRetry) {
         String message = statusMessage(status, providerMessage, requestId);
         switch (status) {
             case 400:
@@ -136,7 +137,7 @@ public class LmException extends RuntimeException {
         }
     }
 
-    static String statusMessage(int status, String providerMessage, String requestId) {
+    static String statusMessage(int status, @Nullable String providerMessage, @Nullable String requestId) {
         StringBuilder sb = new StringBuilder("LM call failed with HTTP ").append(status);
         String reason = reason(status);
         if (reason != null) {
@@ -158,7 +159,7 @@ public class LmException extends RuntimeException {
         return s.substring(0, MAX_PROVIDER_MESSAGE) + "…(" + s.length() + " chars)";
     }
 
-    private static String reason(int status) {
+    private static @Nullable String reason(int status) {
         switch (status) {
             case 400: return "Bad Request";
             case 401: return "Unauthorized";
@@ -180,7 +181,7 @@ public class LmException extends RuntimeException {
      * Whether a 400's error message says the prompt does not fit the model's context window, in the words of
      * OpenAI, vLLM, llama.cpp, Ollama, Anthropic-compatible and other servers.
      */
-    static boolean isContextWindowMessage(String message) {
+    static boolean isContextWindowMessage(@Nullable String message) {
         if (message == null) {
             return false;
         }
@@ -202,11 +203,12 @@ public class LmException extends RuntimeException {
         /**
          * @param status      the HTTP status
          * @param message     the full message (see {@link LmException#forStatus})
-         * @param retryAfter  the server's requested wait, or null
-         * @param requestId   the request id, or null
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
          * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public HttpError(int status, String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public HttpError(int status, String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                         @Nullable Boolean shouldRetry) {
             super(message, null, status, retryAfter, requestId,
                     shouldRetry != null ? shouldRetry : defaultRetryable(status));
         }
@@ -226,10 +228,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public BadRequest(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public BadRequest(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                          @Nullable Boolean shouldRetry) {
             super(400, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -244,10 +249,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public ContextWindowExceeded(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public ContextWindowExceeded(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                                     @Nullable Boolean shouldRetry) {
             super(message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -262,10 +270,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public Authentication(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public Authentication(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                              @Nullable Boolean shouldRetry) {
             super(401, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -280,10 +291,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public PermissionDenied(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public PermissionDenied(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                                @Nullable Boolean shouldRetry) {
             super(403, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -298,10 +312,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public NotFound(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public NotFound(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                        @Nullable Boolean shouldRetry) {
             super(404, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -316,10 +333,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public RequestTimeout(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public RequestTimeout(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                              @Nullable Boolean shouldRetry) {
             super(408, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -334,10 +354,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public Conflict(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public Conflict(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                        @Nullable Boolean shouldRetry) {
             super(409, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -352,10 +375,13 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public UnprocessableEntity(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public UnprocessableEntity(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                                   @Nullable Boolean shouldRetry) {
             super(422, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -371,17 +397,20 @@ public class LmException extends RuntimeException {
 
         /**
          * @param message the message
-         * @param retryAfter the requested wait, or null
+         * @param retryAfter the requested wait
          */
-        public RateLimit(String message, Duration retryAfter) {
+        public RateLimit(String message, @Nullable Duration retryAfter) {
             this(message, retryAfter, null, null);
         }
 
         /**
-         * @param message the message @param retryAfter or null @param requestId or null
-         * @param shouldRetry {@code x-should-retry}, or null
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          */
-        public RateLimit(String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public RateLimit(String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                         @Nullable Boolean shouldRetry) {
             super(429, message, retryAfter, requestId, shouldRetry);
         }
     }
@@ -396,11 +425,15 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param status a 5xx status @param message the message @param retryAfter or null
-         * @param requestId or null @param shouldRetry {@code x-should-retry}, or null
+         * @param status      a 5xx status
+         * @param message     the message
+         * @param retryAfter  the server's requested wait
+         * @param requestId   the request id
+         * @param shouldRetry the server's {@code x-should-retry} verdict, or null for the status default
          * @throws IllegalArgumentException when the status is not 5xx
          */
-        public InternalServer(int status, String message, Duration retryAfter, String requestId, Boolean shouldRetry) {
+        public InternalServer(int status, String message, @Nullable Duration retryAfter, @Nullable String requestId,
+                              @Nullable Boolean shouldRetry) {
             super(check5xx(status), message, retryAfter, requestId, shouldRetry);
         }
 
@@ -421,9 +454,9 @@ public class LmException extends RuntimeException {
 
         /**
          * @param message the message
-         * @param cause the transport error, or null
+         * @param cause the transport error
          */
-        public Connection(String message, Throwable cause) {
+        public Connection(String message, @Nullable Throwable cause) {
             super(message, cause, -1, null, null, true);
         }
     }
@@ -434,9 +467,9 @@ public class LmException extends RuntimeException {
 
         /**
          * @param message the message
-         * @param cause the timeout error, or null
+         * @param cause the timeout error
          */
-        public ResponseTimeout(String message, Throwable cause) {
+        public ResponseTimeout(String message, @Nullable Throwable cause) {
             super(message, cause, -1, null, null, true);
         }
     }
@@ -450,18 +483,18 @@ public class LmException extends RuntimeException {
 
         /**
          * @param message the message
-         * @param cause the parse error, or null
+         * @param cause the parse error
          */
-        public MalformedResponse(String message, Throwable cause) {
+        public MalformedResponse(String message, @Nullable Throwable cause) {
             this(message, cause, null);
         }
 
         /**
          * @param message the message
-         * @param cause the parse error, or null
-         * @param requestId or null
+         * @param cause the parse error
+         * @param requestId the request id
          */
-        public MalformedResponse(String message, Throwable cause, String requestId) {
+        public MalformedResponse(String message, @Nullable Throwable cause, @Nullable String requestId) {
             super(message, cause, -1, null, requestId, true);
         }
     }
@@ -479,10 +512,11 @@ public class LmException extends RuntimeException {
         }
 
         /**
-         * @param message the message @param requestId or null
+         * @param message   the message
+         * @param requestId the request id
          * @param retryable whether the event marks a transient fault (e.g. a server error or overload)
          */
-        public StreamError(String message, String requestId, boolean retryable) {
+        public StreamError(String message, @Nullable String requestId, boolean retryable) {
             super(message, null, -1, null, requestId, retryable);
         }
     }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request to a language model: the messages, the call parameters ({@link CallConfig}) and, when an adapter asks
@@ -26,9 +27,10 @@ public final class LmRequest {
 
     private final List<Message> messages;
     private final CallConfig config;
-    private final Map<String, Object> responseFormat;
+    private final @Nullable Map<String, @Nullable Object> responseFormat;
 
-    private LmRequest(List<Message> messages, CallConfig config, Map<String, Object> responseFormat) {
+    private LmRequest(List<Message> messages, CallConfig config,
+                      @Nullable Map<String, @Nullable Object> responseFormat) {
         this.messages = messages;
         this.config = config;
         this.responseFormat = responseFormat;
@@ -51,11 +53,11 @@ public final class LmRequest {
      * @return the request
      * @throws IllegalArgumentException when the list is null, empty or holds a null (naming its index)
      */
-    public static LmRequest of(List<Message> messages, CallConfig config) {
+    public static LmRequest of(List<Message> messages, @Nullable CallConfig config) {
         return new LmRequest(checkMessages(messages), config == null ? CallConfig.empty() : config, null);
     }
 
-    private static List<Message> checkMessages(List<Message> messages) {
+    private static List<Message> checkMessages(@Nullable List<Message> messages) {
         if (messages == null || messages.isEmpty()) {
             throw new IllegalArgumentException("LmRequest.messages must contain at least one message");
         }
@@ -75,16 +77,13 @@ public final class LmRequest {
         return messages;
     }
 
-    /** @return the call parameters (never null; {@link CallConfig#empty()} when none are set) */
+    /** @return the call parameters ({@link CallConfig#empty()} when none are set) */
     public CallConfig config() {
         return config;
     }
 
-    /**
-     * @return the {@code response_format} object an adapter asked for (e.g. {@code {"type":"json_object"}}), or null
-     *         when unset
-     */
-    public Map<String, Object> responseFormat() {
+    /** @return the {@code response_format} object an adapter asked for (e.g. {@code {"type":"json_object"}}) */
+    public @Nullable Map<String, @Nullable Object> responseFormat() {
         return responseFormat;
     }
 
@@ -101,7 +100,7 @@ public final class LmRequest {
      * @param config the call parameters (null: none)
      * @return a copy with them
      */
-    public LmRequest withConfig(CallConfig config) {
+    public LmRequest withConfig(@Nullable CallConfig config) {
         return new LmRequest(messages, config == null ? CallConfig.empty() : config, responseFormat);
     }
 
@@ -110,8 +109,8 @@ public final class LmRequest {
      * @return a copy with it
      * @throws IllegalArgumentException when it has a null key
      */
-    public LmRequest withResponseFormat(Map<String, ?> responseFormat) {
-        Map<String, Object> copy = null;
+    public LmRequest withResponseFormat(@Nullable Map<String, ?> responseFormat) {
+        Map<String, @Nullable Object> copy = null;
         if (responseFormat != null) {
             copy = new LinkedHashMap<>();
             for (Map.Entry<String, ?> e : responseFormat.entrySet()) {
@@ -126,7 +125,7 @@ public final class LmRequest {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return this == o || o instanceof LmRequest r && messages.equals(r.messages) && config.equals(r.config)
                 && Objects.equals(responseFormat, r.responseFormat);
     }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A language model's answer to one {@link LmRequest}: one or more choices, the token usage, and what the
@@ -24,10 +25,11 @@ public final class LmResponse {
     /**
      * One generated alternative.
      *
-     * @param text         the generated text; never null (empty when the provider sent no content)
+     * @param text         the generated text (empty when the provider sent no content)
      * @param finishReason why generation stopped ({@code "stop"}, {@code "length"}, ...), or null if unknown
      */
-    public record Choice(@JsonProperty("text") String text, @JsonProperty("finishReason") String finishReason) {
+    public record Choice(@JsonProperty("text") String text,
+                         @JsonProperty("finishReason") @Nullable String finishReason) {
         /**
          * @throws IllegalArgumentException when the text is null
          */
@@ -40,10 +42,10 @@ public final class LmResponse {
 
     private final List<Choice> choices;
     private final Usage usage;
-    private final String model;
-    private final String requestId;
-    private volatile String raw;
-    private final byte[] rawBytes;
+    private final @Nullable String model;
+    private final @Nullable String requestId;
+    private volatile @Nullable String raw;
+    private final byte @Nullable [] rawBytes;
 
     /**
      * Creates a response.
@@ -56,13 +58,15 @@ public final class LmResponse {
      * @throws IllegalArgumentException when there is no choice or a choice is null
      */
     @JsonCreator
-    public LmResponse(@JsonProperty("choices") List<Choice> choices, @JsonProperty("usage") Usage usage,
-                      @JsonProperty("model") String model, @JsonProperty("requestId") String requestId,
-                      @JsonProperty("raw") String raw) {
+    public LmResponse(@JsonProperty("choices") List<Choice> choices, @JsonProperty("usage") @Nullable Usage usage,
+                      @JsonProperty("model") @Nullable String model,
+                      @JsonProperty("requestId") @Nullable String requestId,
+                      @JsonProperty("raw") @Nullable String raw) {
         this(choices, usage, model, requestId, raw, null);
     }
 
-    LmResponse(List<Choice> choices, Usage usage, String model, String requestId, String raw, byte[] rawBytes) {
+    LmResponse(List<Choice> choices, @Nullable Usage usage, @Nullable String model, @Nullable String requestId,
+               @Nullable String raw, byte @Nullable [] rawBytes) {
         if (choices == null || choices.isEmpty()) {
             throw new IllegalArgumentException("LmResponse must have at least one choice");
         }
@@ -98,7 +102,7 @@ public final class LmResponse {
      * @param usage the usage (null for zero)
      * @return the response
      */
-    public static LmResponse of(List<String> texts, Usage usage) {
+    public static LmResponse of(List<String> texts, @Nullable Usage usage) {
         if (texts == null || texts.isEmpty()) {
             throw new IllegalArgumentException("LmResponse.of needs at least one text");
         }
@@ -140,19 +144,19 @@ public final class LmResponse {
 
     /** @return the model that answered, as the provider named it, or null if unknown */
     @JsonProperty("model")
-    public String model() {
+    public @Nullable String model() {
         return model;
     }
 
-    /** @return the provider's request id (the {@code x-request-id} header or the body's {@code id}), or null */
+    /** @return the provider's request id (the {@code x-request-id} header or the body's {@code id}) */
     @JsonProperty("requestId")
-    public String requestId() {
+    public @Nullable String requestId() {
         return requestId;
     }
 
     /** @return the response body exactly as received, or null when the response was not read from the wire */
     @JsonProperty("raw")
-    public String raw() {
+    public @Nullable String raw() {
         String r = raw;
         if (r == null && rawBytes != null) {
             r = new String(rawBytes, StandardCharsets.UTF_8);
@@ -162,15 +166,15 @@ public final class LmResponse {
     }
 
     /**
-     * @param usage the usage to report
+     * @param usage the usage to report (null counts as {@link Usage#ZERO})
      * @return a copy with it (e.g. {@link Usage#ZERO} for a cache hit)
      */
-    public LmResponse withUsage(Usage usage) {
+    public LmResponse withUsage(@Nullable Usage usage) {
         return new LmResponse(choices, usage, model, requestId, raw, rawBytes);
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof LmResponse r && choices.equals(r.choices) && usage.equals(r.usage)
                 && Objects.equals(model, r.model) && Objects.equals(requestId, r.requestId);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One chat message sent to (or received from) a language model: a role and its text content.
@@ -16,7 +17,7 @@ import java.util.Objects;
  * }</pre>
  *
  * @param role    who speaks; {@link Role#toString()} gives the lower-case wire name
- * @param content the text; never null (may be empty)
+ * @param content the text (may be empty)
  */
 public record Message(@JsonProperty("role") Role role, @JsonProperty("content") String content) {
 
@@ -46,7 +47,7 @@ public record Message(@JsonProperty("role") Role role, @JsonProperty("content") 
          * @throws IllegalArgumentException naming the value when it is none of those
          */
         @JsonCreator
-        public static Role of(String name) {
+        public static Role of(@Nullable String name) {
             if (name != null) {
                 for (Role r : values()) {
                     if (r.wire.equalsIgnoreCase(name)) {
@@ -105,7 +106,7 @@ public record Message(@JsonProperty("role") Role role, @JsonProperty("content") 
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Message m && m.role == role && m.content.equals(content);
     }
 

@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -60,7 +61,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private final String baseUrl;
     /** Parsed once, as the chat URI is: Reactor Netty matches a String URL against regular expressions per request. */
     private final URI embeddingsUri;
-    private final String apiKey;
+    private final @Nullable String apiKey;
     private final String embeddingModel;
     /** The client's defaults; its model is always set. */
     private final CallConfig defaults;
@@ -202,7 +203,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
     }
 
-    private LmException embeddedError(ChatCodec.EmbeddedError e, String requestId) {
+    private LmException embeddedError(ChatCodec.EmbeddedError e, @Nullable String requestId) {
         String msg = scrub(e.getMessage());
         if (e.code >= 400 && e.code <= 599) {
             return LmException.forStatus(e.code, msg, null, requestId, null);
@@ -259,9 +260,9 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     private static final class Batch {
         static final Batch EMPTY_BATCH = new Batch(List.of(), null);
         final List<LmChunk> chunks;
-        final LmException error;
+        final @Nullable LmException error;
 
-        Batch(List<LmChunk> chunks, LmException error) {
+        Batch(List<LmChunk> chunks, @Nullable LmException error) {
             this.chunks = chunks;
             this.error = error;
         }
@@ -270,11 +271,11 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     /** Per-subscription decoding state of one stream. */
     private final class StreamState {
         private final SseDecoder decoder = new SseDecoder();
-        private final String requestId;
+        private final @Nullable String requestId;
         private boolean done;
         private boolean finished;
 
-        StreamState(String requestId) {
+        StreamState(@Nullable String requestId) {
             this.requestId = requestId;
         }
 
@@ -426,12 +427,12 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
     }
 
-    private static String requestId(HttpHeaders h) {
+    private static @Nullable String requestId(HttpHeaders h) {
         String id = h.get("x-request-id");
         return id != null ? id : h.get("request-id");
     }
 
-    private LmException statusError(int status, HttpHeaders h, byte[] body, String requestId) {
+    private LmException statusError(int status, HttpHeaders h, byte[] body, @Nullable String requestId) {
         String message = scrub(ChatCodec.errorBodyMessage(body));
         Duration retryAfter = RetryAfter.parse(h.get("retry-after-ms"), h.get(HttpHeaderNames.RETRY_AFTER), Instant.now());
         String should = h.get("x-should-retry");
@@ -475,7 +476,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     }
 
     /** Removes the API key, and anything that looks like one, from text echoed by a server. */
-    String scrub(String text) {
+    String scrub(@Nullable String text) {
         if (text == null) {
             return "";
         }
@@ -579,9 +580,9 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
      * }</pre>
      */
     public static final class Builder {
-        private String baseUrl;
-        private String apiKey;
-        private String embeddingModel;
+        private @Nullable String baseUrl;
+        private @Nullable String apiKey;
+        private @Nullable String embeddingModel;
         private CallConfig defaults = CallConfig.empty();
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Duration connectTimeout = Duration.ofSeconds(10);
@@ -630,7 +631,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
          * @param apiKey the key sent as {@code Authorization: Bearer}; null or blank for local servers
          * @return this
          */
-        public Builder apiKey(String apiKey) {
+        public Builder apiKey(@Nullable String apiKey) {
             this.apiKey = apiKey;
             return this;
         }
@@ -646,10 +647,10 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
 
         /**
-         * @param model the model {@link #embed} uses; defaults to {@link #model}
+         * @param model the model {@link #embed} uses; null: the {@link #model}
          * @return this
          */
-        public Builder embeddingModel(String model) {
+        public Builder embeddingModel(@Nullable String model) {
             if (model != null && model.isBlank()) {
                 throw new IllegalArgumentException("embeddingModel must not be blank");
             }
@@ -658,29 +659,29 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }
 
         /**
-         * @param temperature default temperature ({@code >= 0}), or null
+         * @param temperature default temperature ({@code >= 0})
          * @return this
          */
-        public Builder temperature(Double temperature) {
+        public Builder temperature(@Nullable Double temperature) {
             this.defaults = defaults.withTemperature(temperature);
             return this;
         }
 
         /**
-         * @param maxTokens default {@code max_tokens} ({@code >= 1}), or null
+         * @param maxTokens default {@code max_tokens} ({@code >= 1})
          * @return this
          */
-        public Builder maxTokens(Integer maxTokens) {
+        public Builder maxTokens(@Nullable Integer maxTokens) {
             this.defaults = defaults.withMaxTokens(maxTokens);
             return this;
         }
 
         /**
          * @param name  a body parameter sent with every request unless the request sets it (e.g. {@code top_p})
-         * @param value its JSON-serializable value
+         * @param value its JSON-serializable value (null removes it)
          * @return this
          */
-        public Builder defaultParam(String name, Object value) {
+        public Builder defaultParam(String name, @Nullable Object value) {
             this.defaults = defaults.withExtra(name, value);
             return this;
         }

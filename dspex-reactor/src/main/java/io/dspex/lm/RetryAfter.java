@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import org.jspecify.annotations.Nullable;
 
 /** Parses the wait a server asks for: {@code retry-after-ms}, {@code Retry-After} in seconds or an HTTP date. */
 final class RetryAfter {
@@ -21,7 +22,7 @@ final class RetryAfter {
      * @param now          the current time (for an HTTP date)
      * @return the wait (zero for a date in the past), or null when neither header holds a usable value
      */
-    static Duration parse(String retryAfterMs, String retryAfter, Instant now) {
+    static @Nullable Duration parse(@Nullable String retryAfterMs, @Nullable String retryAfter, Instant now) {
         if (retryAfterMs != null) {
             try {
                 double ms = Double.parseDouble(retryAfterMs.trim());

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Incremental decoder of a {@code text/event-stream}: bytes in, complete events out. Partial lines and events
@@ -14,18 +15,18 @@ import java.util.List;
 final class SseDecoder {
 
     /** One dispatched event. {@code event} is null when the stream named none. */
-    record Event(String event, String data) {
+    record Event(@Nullable String event, String data) {
     }
 
     private byte[] line = new byte[256];
     private int lineLength;
     private boolean lastWasCr;
-    private StringBuilder data;
-    private String eventName;
+    private @Nullable StringBuilder data;
+    private @Nullable String eventName;
 
     /** Feeds bytes; returns the events they completed (often none or one). */
     List<Event> feed(byte[] bytes, int offset, int length) {
-        List<Event> out = null;
+        @Nullable List<Event> out = null;
         int end = offset + length;
         for (int i = offset; i < end; i++) {
             byte b = bytes[i];
@@ -58,7 +59,7 @@ final class SseDecoder {
         return lineLength > 0 || data != null;
     }
 
-    private Event endOfLine() {
+    private @Nullable Event endOfLine() {
         if (lineLength == 0) {
             return dispatch();
         }
@@ -94,7 +95,7 @@ final class SseDecoder {
         return null;
     }
 
-    private Event dispatch() {
+    private @Nullable Event dispatch() {
         if (data == null) {
             eventName = null;
             return null;

@@ -1,6 +1,7 @@
 package io.dspex.lm;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Token usage of one or more LM calls, as the provider reports it.
@@ -47,7 +48,7 @@ public record Usage(
      * @param other usage to add (null counts as zero)
      * @return the sum of both
      */
-    public Usage plus(Usage other) {
+    public Usage plus(@Nullable Usage other) {
         if (other == null) {
             return this;
         }

@@ -20,4 +20,7 @@
  *     .onErrorResume(LmException.RateLimit.class, e -> Mono.just("busy, retry after " + e.retryAfter()));
  * }</pre>
  */
+@NullMarked
 package io.dspex.lm;
+
+import org.jspecify.annotations.NullMarked;

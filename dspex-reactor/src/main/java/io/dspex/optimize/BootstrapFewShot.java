@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Exceptions;
@@ -69,13 +70,13 @@ public final class BootstrapFewShot implements Teleprompter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BootstrapFewShot.class);
 
-    private final Metric metric;
-    private final Double metricThreshold;
+    private final @Nullable Metric metric;
+    private final @Nullable Double metricThreshold;
     private final int maxBootstrappedDemos;
     private final int maxLabeledDemos;
     private final int maxRounds;
     private final int maxErrors;
-    private final Program teacher;
+    private final @Nullable Program teacher;
     private final int concurrency;
     private final long seed;
 
@@ -304,7 +305,7 @@ public final class BootstrapFewShot implements Teleprompter {
         return teacher.withNamedPredictors(replaced);
     }
 
-    private record Attempt(boolean success, Map<String, List<Example>> demos, Throwable error) {
+    private record Attempt(boolean success, Map<String, List<Example>> demos, @Nullable Throwable error) {
     }
 
     @Override
@@ -315,13 +316,13 @@ public final class BootstrapFewShot implements Teleprompter {
 
     /** Configures a {@link BootstrapFewShot}; defaults are DSPy's. */
     public static final class Builder {
-        private Metric metric;
-        private Double metricThreshold;
+        private @Nullable Metric metric;
+        private @Nullable Double metricThreshold;
         private int maxBootstrappedDemos = 4;
         private int maxLabeledDemos = 16;
         private int maxRounds = 1;
         private int maxErrors = 10;
-        private Program teacher;
+        private @Nullable Program teacher;
         private int concurrency = 8;
         private long seed;
 
@@ -332,7 +333,7 @@ public final class BootstrapFewShot implements Teleprompter {
          * @param metric judges each teacher run, seeing its trace; null (the default) accepts every run
          * @return this builder
          */
-        public Builder metric(Metric metric) {
+        public Builder metric(@Nullable Metric metric) {
             this.metric = metric;
             return this;
         }
@@ -343,7 +344,7 @@ public final class BootstrapFewShot implements Teleprompter {
          * @return this builder
          * @throws IllegalArgumentException when NaN
          */
-        public Builder metricThreshold(Double threshold) {
+        public Builder metricThreshold(@Nullable Double threshold) {
             if (threshold != null && threshold.isNaN()) {
                 throw new IllegalArgumentException("metricThreshold must not be NaN");
             }
@@ -393,7 +394,7 @@ public final class BootstrapFewShot implements Teleprompter {
          *                {@link LabeledFewShot} demos. Null (the default): the student.
          * @return this builder
          */
-        public Builder teacher(Program teacher) {
+        public Builder teacher(@Nullable Program teacher) {
             this.teacher = teacher;
             return this;
         }

@@ -8,6 +8,7 @@ import io.dspex.evaluate.Metric;
 import io.dspex.internal.PythonRandom;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -44,7 +45,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
     private final int numCandidatePrograms;
     private final int concurrency;
     private final int maxErrors;
-    private final Double stopAtMeanScore;
+    private final @Nullable Double stopAtMeanScore;
     private final boolean labeledSample;
     private final long seed;
 
@@ -83,7 +84,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
      * @throws IllegalArgumentException when the student or training set is null or an example has no input keys
      */
     public <P extends Program> Mono<RandomSearchResult<P>> search(P student, List<Example> trainset,
-                                                                  List<Example> valset) {
+                                                                  @Nullable List<Example> valset) {
         Programs.requireArg(student, "student");
         List<Example> train = Programs.trainset(trainset, "trainset");
         List<Example> val = valset == null ? train : Programs.trainset(valset, "valset");
@@ -154,13 +155,13 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
     public static final class Builder {
         /** Holds and checks the settings each candidate's bootstrap shares. */
         private final BootstrapFewShot.Builder bootstrap = BootstrapFewShot.builder();
-        private Metric metric;
+        private @Nullable Metric metric;
         private int maxBootstrappedDemos = 4;
         private int maxLabeledDemos = 16;
         private int numCandidatePrograms = 16;
         private int concurrency = 8;
         private int maxErrors = 10;
-        private Double stopAtMeanScore;
+        private @Nullable Double stopAtMeanScore;
         private boolean labeledSample = true;
         private long seed;
 
@@ -181,7 +182,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @param threshold see {@link BootstrapFewShot.Builder#metricThreshold}
          * @return this builder
          */
-        public Builder metricThreshold(Double threshold) {
+        public Builder metricThreshold(@Nullable Double threshold) {
             bootstrap.metricThreshold(threshold);
             return this;
         }
@@ -256,7 +257,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
          * @return this
          * @throws IllegalArgumentException when NaN or infinite
          */
-        public Builder stopAtMeanScore(Double meanScore) {
+        public Builder stopAtMeanScore(@Nullable Double meanScore) {
             if (meanScore != null && !Double.isFinite(meanScore)) {
                 throw new IllegalArgumentException("stopAtMeanScore must be a finite number, got " + meanScore);
             }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -176,7 +177,7 @@ public final class KnnFewShot implements Teleprompter {
      */
     public static final class Builder {
         private int k = 3;
-        private Function<List<String>, Mono<List<float[]>>> embedder;
+        private @Nullable Function<List<String>, Mono<List<float[]>>> embedder;
         private BootstrapFewShot bootstrap = BootstrapFewShot.builder().build();
 
         private Builder() {

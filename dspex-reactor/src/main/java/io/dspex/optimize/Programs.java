@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Helpers shared by the optimizers. */
 final class Programs {
@@ -16,7 +17,7 @@ final class Programs {
 
     /** Casts a copy made from {@code original} back to its type, failing clearly when a class broke the contract. */
     @SuppressWarnings("unchecked")
-    static <P extends Program> P sameType(P original, Program copy) {
+    static <P extends Program> P sameType(P original, @Nullable Program copy) {
         if (copy == null || !original.getClass().isInstance(copy)) {
             throw new IllegalStateException("copying a " + original.getClass().getName() + " returned "
                     + (copy == null ? "null" : "a " + copy.getClass().getName())
@@ -25,7 +26,7 @@ final class Programs {
         return (P) copy;
     }
 
-    static <T> T requireArg(T value, String name) {
+    static <T> T requireArg(@Nullable T value, String name) {
         if (value == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }

@@ -15,4 +15,7 @@
  * <p>Seeded choices use CPython's {@code random} algorithm bit for bit, so under the same seed the demos chosen
  * are the ones DSPy 3.3 chooses for the same training set and teacher outcomes.
  */
+@NullMarked
 package io.dspex.optimize;
+
+import org.jspecify.annotations.NullMarked;

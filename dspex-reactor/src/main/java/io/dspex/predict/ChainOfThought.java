@@ -9,6 +9,7 @@ import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
 import io.dspex.signature.SignatureException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -28,7 +29,7 @@ import reactor.core.publisher.Mono;
  */
 public final class ChainOfThought extends Module {
 
-    private ChainOfThought(ChainOfThought template, Predict predict) {
+    private ChainOfThought(@Nullable ChainOfThought template, Predict predict) {
         super(template);
         register("predict", predict);
     }
@@ -68,26 +69,26 @@ public final class ChainOfThought extends Module {
     }
 
     /**
-     * @param lm the LM to call
+     * @param lm the LM to call (null: use the settings')
      * @return a copy using it
      */
-    public ChainOfThought withLm(LanguageModel lm) {
+    public ChainOfThought withLm(@Nullable LanguageModel lm) {
         return with(predict().withLm(lm));
     }
 
     /**
-     * @param retry the retry policy
+     * @param retry the retry policy (null: use the settings', else the defaults)
      * @return a copy using it
      */
-    public ChainOfThought withRetry(RetryPolicy retry) {
+    public ChainOfThought withRetry(@Nullable RetryPolicy retry) {
         return with(predict().withRetry(retry));
     }
 
     /**
-     * @param config the call configuration
+     * @param config the call configuration (null: none)
      * @return a copy using it
      */
-    public ChainOfThought withConfig(CallConfig config) {
+    public ChainOfThought withConfig(@Nullable CallConfig config) {
         return with(predict().withConfig(config));
     }
 

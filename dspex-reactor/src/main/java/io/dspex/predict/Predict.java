@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.util.context.ContextView;
 
@@ -72,14 +73,14 @@ public final class Predict extends Module implements Predictor {
     private final Signature signature;
     private final List<Example> demos;
     private final CallConfig config;
-    private final Adapter adapter;
-    private final LanguageModel lm;
-    private final RetryPolicy retry;
+    private final @Nullable Adapter adapter;
+    private final @Nullable LanguageModel lm;
+    private final @Nullable RetryPolicy retry;
     /** Names this predictor in a failure's trace; built once, not on every call. */
     private final String label;
 
-    private Predict(Predict template, Signature signature, List<Example> demos, CallConfig config, Adapter adapter,
-                    LanguageModel lm, RetryPolicy retry) {
+    private Predict(@Nullable Predict template, Signature signature, List<Example> demos, CallConfig config,
+                    @Nullable Adapter adapter, @Nullable LanguageModel lm, @Nullable RetryPolicy retry) {
         super(template);
         this.signature = signature;
         this.demos = demos;
@@ -127,17 +128,17 @@ public final class Predict extends Module implements Predictor {
     }
 
     /** @return this predictor's own LM, or null when it uses the settings' */
-    public LanguageModel lm() {
+    public @Nullable LanguageModel lm() {
         return lm;
     }
 
     /** @return this predictor's own adapter, or null when it uses the settings' */
-    public Adapter adapter() {
+    public @Nullable Adapter adapter() {
         return adapter;
     }
 
     /** @return this predictor's own retry policy, or null when it uses the settings' */
-    public RetryPolicy retry() {
+    public @Nullable RetryPolicy retry() {
         return retry;
     }
 
@@ -214,7 +215,7 @@ public final class Predict extends Module implements Predictor {
      * @param lm the LM to call (null: use the settings')
      * @return a copy with it
      */
-    public Predict withLm(LanguageModel lm) {
+    public Predict withLm(@Nullable LanguageModel lm) {
         return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
@@ -222,7 +223,7 @@ public final class Predict extends Module implements Predictor {
      * @param adapter the adapter (null: use the settings', else {@link ChatAdapter})
      * @return a copy with it
      */
-    public Predict withAdapter(Adapter adapter) {
+    public Predict withAdapter(@Nullable Adapter adapter) {
         return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
@@ -230,7 +231,7 @@ public final class Predict extends Module implements Predictor {
      * @param retry the retry policy (null: use the settings', else the defaults)
      * @return a copy with it
      */
-    public Predict withRetry(RetryPolicy retry) {
+    public Predict withRetry(@Nullable RetryPolicy retry) {
         return new Predict(this, signature, demos, config, adapter, lm, retry);
     }
 
@@ -238,14 +239,14 @@ public final class Predict extends Module implements Predictor {
      * @param config the call configuration (null: none)
      * @return a copy with it
      */
-    public Predict withConfig(CallConfig config) {
+    public Predict withConfig(@Nullable CallConfig config) {
         return new Predict(this, signature, demos, config == null ? CallConfig.empty() : config, adapter, lm, retry);
     }
 
     @Override
     protected Mono<Prediction> run(Example example) {
         return Mono.deferContextual(ctx -> {
-            Map<String, Object> inputs = inputsOf(example);
+            Map<String, @Nullable Object> inputs = inputsOf(example);
             Run run = resolve(ctx);
             Mono<Prediction> result = StreamEvent.sink(ctx)
                     .map(sink -> streamed(run, inputs, sink))
@@ -277,13 +278,14 @@ public final class Predict extends Module implements Predictor {
         return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg);
     }
 
-    private static <T> T first(T a, T b, T c) {
+    private static <T> @Nullable T first(@Nullable T a, @Nullable T b, @Nullable T c) {
         return a != null ? a : b != null ? b : c;
     }
 
-    Map<String, Object> inputsOf(Example example) {
-        Map<String, Object> given = example.inputKeys().isEmpty() ? example.toMap() : example.inputs().toMap();
-        Map<String, Object> inputs = new LinkedHashMap<>();
+    Map<String, @Nullable Object> inputsOf(Example example) {
+        Map<String, @Nullable Object> given = example.inputKeys().isEmpty() ? example.toMap()
+                : example.inputs().toMap();
+        Map<String, @Nullable Object> inputs = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         int matched = 0;
         for (Field f : signature.inputFields()) {
@@ -327,7 +329,7 @@ public final class Predict extends Module implements Predictor {
      * lax conversion the adapters apply to outputs: {@code "12"} fits {@code int}, {@code "twelve"} does not).
      * {@code str} fields take any value, as in DSPy, which renders it.
      */
-    private void checkInputValue(Field f, Object value) {
+    private void checkInputValue(Field f, @Nullable Object value) {
         if (value == null) {
             if (!f.type().isOptional()) {
                 throw new IllegalArgumentException("input field '" + f.name() + "' of Predict(" + signature.spec()
@@ -381,14 +383,14 @@ public final class Predict extends Module implements Predictor {
         return n;
     }
 
-    private LmRequest request(Run run, Adapter a, Map<String, Object> inputs) {
+    private LmRequest request(Run run, Adapter a, Map<String, @Nullable Object> inputs) {
         List<Message> messages = a.format(signature, demos, inputs);
         LmRequest req = LmRequest.of(messages, run.config());
         Map<String, Object> rf = a.responseFormat(signature).orElse(null);
         return rf == null ? req : req.withResponseFormat(rf);
     }
 
-    private Mono<Prediction> called(Run run, Map<String, Object> inputs) {
+    private Mono<Prediction> called(Run run, Map<String, @Nullable Object> inputs) {
         Adapter fallback = run.adapter().fallback().orElse(null);
         Mono<Prediction> first = callWith(run, run.adapter(), inputs, fallback != null);
         if (fallback == null) {
@@ -399,7 +401,8 @@ public final class Predict extends Module implements Predictor {
     }
 
     /** One adapter's attempt: format, call with retries, parse every choice. */
-    private Mono<Prediction> callWith(Run run, Adapter a, Map<String, Object> inputs, boolean mayFallBack) {
+    private Mono<Prediction> callWith(Run run, Adapter a, Map<String, @Nullable Object> inputs,
+                                      boolean mayFallBack) {
         return Mono.defer(() -> {
             LmRequest req = request(run, a, inputs);
             LanguageModel model = run.lm();
@@ -419,7 +422,7 @@ public final class Predict extends Module implements Predictor {
                     + signature.spec() + ")" + (texts.size() == 1 && n > 1
                     ? "; the provider may not support n > 1" : ""));
         }
-        List<Map<String, Object>> completions = new ArrayList<>(texts.size());
+        List<Map<String, @Nullable Object>> completions = new ArrayList<>(texts.size());
         try {
             for (String t : texts) {
                 completions.add(a.parse(signature, t));
@@ -439,7 +442,8 @@ public final class Predict extends Module implements Predictor {
     }
 
     /** Streams the reply's field text into the sink, then parses the whole reply. */
-    private Mono<Prediction> streamed(Run run, Map<String, Object> inputs, Consumer<StreamEvent.Chunk> sink) {
+    private Mono<Prediction> streamed(Run run, Map<String, @Nullable Object> inputs,
+                                      Consumer<StreamEvent.Chunk> sink) {
         return Mono.defer(() -> {
             Adapter a = run.adapter();
             LmRequest req = request(run, a, inputs);
@@ -485,7 +489,7 @@ public final class Predict extends Module implements Predictor {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Predict p && p.signature.equals(signature) && p.demos.equals(demos)
                 && p.config.equals(config) && Objects.equals(p.adapter, adapter) && Objects.equals(p.lm, lm)
                 && Objects.equals(p.retry, retry);

@@ -4,6 +4,7 @@ import io.dspex.lm.LmException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -48,11 +49,11 @@ public final class RetryPolicy {
     private final Duration maxBackoff;
     private final double jitter;
     private final Duration maxRetryAfter;
-    private final Duration attemptTimeout;
-    private final Duration deadline;
+    private final @Nullable Duration attemptTimeout;
+    private final @Nullable Duration deadline;
 
     private RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff, double jitter,
-                        Duration maxRetryAfter, Duration attemptTimeout, Duration deadline) {
+                        Duration maxRetryAfter, @Nullable Duration attemptTimeout, @Nullable Duration deadline) {
         this.maxAttempts = maxAttempts;
         this.initialBackoff = initialBackoff;
         this.maxBackoff = maxBackoff;
@@ -132,7 +133,7 @@ public final class RetryPolicy {
      *                and fails with a retryable {@link LmException.ResponseTimeout}
      * @return a copy with that per-attempt timeout
      */
-    public RetryPolicy withAttemptTimeout(Duration timeout) {
+    public RetryPolicy withAttemptTimeout(@Nullable Duration timeout) {
         if (timeout != null) {
             requirePositive("attempt timeout", timeout);
         }
@@ -145,7 +146,7 @@ public final class RetryPolicy {
      *                 {@link DeadlineExceededException}
      * @return a copy with that deadline
      */
-    public RetryPolicy withDeadline(Duration deadline) {
+    public RetryPolicy withDeadline(@Nullable Duration deadline) {
         if (deadline != null) {
             requirePositive("deadline", deadline);
         }
@@ -179,12 +180,12 @@ public final class RetryPolicy {
     }
 
     /** @return the per-attempt timeout, or null for none */
-    public Duration attemptTimeout() {
+    public @Nullable Duration attemptTimeout() {
         return attemptTimeout;
     }
 
     /** @return the overall deadline, or null for none */
-    public Duration deadline() {
+    public @Nullable Duration deadline() {
         return deadline;
     }
 
@@ -274,7 +275,7 @@ public final class RetryPolicy {
      * The decision after a failure: the delay before the next attempt, or null to give up (having attached a
      * {@link RetriesExhaustedException} when attempts were made before).
      */
-    private Duration decide(Throwable failure, long retriesSoFar) {
+    private @Nullable Duration decide(Throwable failure, long retriesSoFar) {
         if (!isRetryable(failure)) {
             if (retriesSoFar > 0) {
                 failure.addSuppressed(new RetriesExhaustedException(retriesSoFar + 1, failure, false));
@@ -293,7 +294,7 @@ public final class RetryPolicy {
         return delay;
     }
 
-    private static void requireNonNegative(String what, Duration d) {
+    private static void requireNonNegative(String what, @Nullable Duration d) {
         if (d == null || d.isNegative()) {
             throw new IllegalArgumentException(what + " must be zero or more, got " + d);
         }

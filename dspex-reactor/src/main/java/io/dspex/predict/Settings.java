@@ -6,6 +6,7 @@ import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -31,12 +32,13 @@ public final class Settings {
     private static final Settings EMPTY = new Settings(null, null, null, CallConfig.empty());
     private static volatile Settings global = EMPTY;
 
-    private final LanguageModel lm;
-    private final Adapter adapter;
-    private final RetryPolicy retry;
+    private final @Nullable LanguageModel lm;
+    private final @Nullable Adapter adapter;
+    private final @Nullable RetryPolicy retry;
     private final CallConfig config;
 
-    private Settings(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config) {
+    private Settings(@Nullable LanguageModel lm, @Nullable Adapter adapter, @Nullable RetryPolicy retry,
+                     CallConfig config) {
         this.lm = lm;
         this.adapter = adapter;
         this.retry = retry;
@@ -79,7 +81,7 @@ public final class Settings {
      * @param lm the language model (null to unset)
      * @return a copy with it
      */
-    public Settings withLm(LanguageModel lm) {
+    public Settings withLm(@Nullable LanguageModel lm) {
         return new Settings(lm, adapter, retry, config);
     }
 
@@ -87,7 +89,7 @@ public final class Settings {
      * @param adapter the adapter (null to unset)
      * @return a copy with it
      */
-    public Settings withAdapter(Adapter adapter) {
+    public Settings withAdapter(@Nullable Adapter adapter) {
         return new Settings(lm, adapter, retry, config);
     }
 
@@ -95,7 +97,7 @@ public final class Settings {
      * @param retry the retry policy (null to unset)
      * @return a copy with it
      */
-    public Settings withRetry(RetryPolicy retry) {
+    public Settings withRetry(@Nullable RetryPolicy retry) {
         return new Settings(lm, adapter, retry, config);
     }
 
@@ -104,35 +106,35 @@ public final class Settings {
      *               optimizer round); null for none
      * @return a copy with it
      */
-    public Settings withConfig(CallConfig config) {
+    public Settings withConfig(@Nullable CallConfig config) {
         return new Settings(lm, adapter, retry, config == null ? CallConfig.empty() : config);
     }
 
-    /** @return the call parameters layered over predictors' own (never null) */
+    /** @return the call parameters layered over predictors' own ({@link CallConfig#empty()} when none) */
     public CallConfig config() {
         return config;
     }
 
-    /** @return the language model, or null when unset */
-    public LanguageModel lm() {
+    /** @return the language model */
+    public @Nullable LanguageModel lm() {
         return lm;
     }
 
-    /** @return the adapter, or null when unset */
-    public Adapter adapter() {
+    /** @return the adapter */
+    public @Nullable Adapter adapter() {
         return adapter;
     }
 
-    /** @return the retry policy, or null when unset */
-    public RetryPolicy retry() {
+    /** @return the retry policy */
+    public @Nullable RetryPolicy retry() {
         return retry;
     }
 
     /**
-     * @param top settings that win where they are set
+     * @param top settings that win where they are set (null: none, as {@link #empty()})
      * @return these settings with {@code top}'s set values on top
      */
-    public Settings overriddenBy(Settings top) {
+    public Settings overriddenBy(@Nullable Settings top) {
         if (top == null || top == EMPTY) {
             return this;
         }

@@ -10,4 +10,7 @@
  *     .withRetry(RetryPolicy.defaults().withDeadline(Duration.ofSeconds(30)));
  * }</pre>
  */
+@NullMarked
 package io.dspex.predict;
+
+import org.jspecify.annotations.NullMarked;

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One named, typed input or output of a {@link Signature} (DSPy's {@code InputField}/{@code OutputField}).
@@ -71,7 +72,7 @@ public final class Field {
         }
     }
 
-    private static Field create(String name, boolean input, FieldType type, String description) {
+    private static Field create(String name, boolean input, FieldType type, @Nullable String description) {
         checkName(name);
         if (type == null) {
             throw new IllegalArgumentException("type of field '" + name + "' must not be null");
@@ -122,7 +123,7 @@ public final class Field {
      * @param description its description
      * @return an input
      */
-    public static Field input(String name, String type, String description) {
+    public static Field input(String name, String type, @Nullable String description) {
         return create(name, true, FieldType.parse(type), description);
     }
 
@@ -132,7 +133,7 @@ public final class Field {
      * @param description its description
      * @return an input field
      */
-    public static Field input(String name, Type type, String description) {
+    public static Field input(String name, Type type, @Nullable String description) {
         return create(name, true, FieldType.of(type), description);
     }
 
@@ -177,7 +178,7 @@ public final class Field {
      * @param description its description
      * @return an output
      */
-    public static Field output(String name, String type, String description) {
+    public static Field output(String name, String type, @Nullable String description) {
         return create(name, false, FieldType.parse(type), description);
     }
 
@@ -187,7 +188,7 @@ public final class Field {
      * @param description its description
      * @return an output field
      */
-    public static Field output(String name, Type type, String description) {
+    public static Field output(String name, Type type, @Nullable String description) {
         return create(name, false, FieldType.of(type), description);
     }
 
@@ -232,7 +233,7 @@ public final class Field {
      * @param description the new description (null means none)
      * @return a copy with it
      */
-    public Field withDescription(String description) {
+    public Field withDescription(@Nullable String description) {
         return new Field(name, input, type, description == null ? "" : description, prefix, constraints);
     }
 
@@ -368,7 +369,7 @@ public final class Field {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Field f && f.input == input && f.name.equals(name) && f.type.equals(type)
                 && f.description.equals(description) && f.prefix.equals(prefix) && f.constraints.equals(constraints);
     }

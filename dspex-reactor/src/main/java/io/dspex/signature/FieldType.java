@@ -4,6 +4,7 @@ import io.dspex.internal.PyFormat;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The type of a signature field, shared by every adapter: its DSPy name, its JSON schema, how a value of it
@@ -180,7 +181,7 @@ public final class FieldType {
      * @return the converted value
      * @throws IllegalArgumentException with a pydantic-like message naming the position that does not fit
      */
-    public Object convert(Object value) {
+    public @Nullable Object convert(@Nullable Object value) {
         return model.convert(value);
     }
 
@@ -215,7 +216,7 @@ public final class FieldType {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof FieldType f && f.model.equals(model);
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one step of a program does: typed input fields, typed output fields and instructions (DSPy's
@@ -38,7 +39,7 @@ public final class Signature {
     private final List<Field> fields;
     private int hash;
 
-    private Signature(String instructions, List<Field> inputs, List<Field> outputs) {
+    private Signature(@Nullable String instructions, List<Field> inputs, List<Field> outputs) {
         this.inputs = Collections.unmodifiableList(new ArrayList<>(inputs));
         this.outputs = Collections.unmodifiableList(new ArrayList<>(outputs));
         List<Field> all = new ArrayList<>(inputs.size() + outputs.size());
@@ -110,7 +111,7 @@ public final class Signature {
      * @return the signature
      * @throws SignatureException naming the problem and its column
      */
-    public static Signature parse(String spec, String instructions) {
+    public static Signature parse(String spec, @Nullable String instructions) {
         if (spec == null) {
             throw new SignatureException("signature spec must not be null");
         }
@@ -424,7 +425,7 @@ public final class Signature {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         if (this == o) {
             return true;
         }
@@ -458,7 +459,7 @@ public final class Signature {
      * }</pre>
      */
     public static final class Builder {
-        private String instructions;
+        private @Nullable String instructions;
         private final List<Field> inputs = new ArrayList<>();
         private final List<Field> outputs = new ArrayList<>();
 
@@ -469,7 +470,7 @@ public final class Signature {
          * @param instructions the instructions (null for DSPy's default)
          * @return this builder
          */
-        public Builder instructions(String instructions) {
+        public Builder instructions(@Nullable String instructions) {
             this.instructions = instructions;
             return this;
         }
@@ -500,7 +501,7 @@ public final class Signature {
          * @param description description
          * @return this
          */
-        public Builder input(String name, String type, String description) {
+        public Builder input(String name, String type, @Nullable String description) {
             inputs.add(Field.input(name, type, description));
             return this;
         }
@@ -511,7 +512,7 @@ public final class Signature {
          * @param description description
          * @return this builder
          */
-        public Builder input(String name, Type type, String description) {
+        public Builder input(String name, Type type, @Nullable String description) {
             inputs.add(Field.input(name, type, description));
             return this;
         }
@@ -542,7 +543,7 @@ public final class Signature {
          * @param description description
          * @return this
          */
-        public Builder output(String name, String type, String description) {
+        public Builder output(String name, String type, @Nullable String description) {
             outputs.add(Field.output(name, type, description));
             return this;
         }
@@ -553,7 +554,7 @@ public final class Signature {
          * @param description description
          * @return this builder
          */
-        public Builder output(String name, Type type, String description) {
+        public Builder output(String name, Type type, @Nullable String description) {
             outputs.add(Field.output(name, type, description));
             return this;
         }

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The structure behind {@link FieldType}: what kind of type it is, its DSPy name, its pydantic-2 JSON schema, and
@@ -38,22 +39,24 @@ final class TypeModel {
 
     private final Kind kind;
     /** Target Java class for scalars when it came from a Java type (Integer, Long, Float, ...); enum/record class. */
-    private final Class<?> javaClass;
-    private final TypeModel a;
-    private final TypeModel b;
-    private final List<Object> literals;
+    private final @Nullable Class<?> javaClass;
+    private final @Nullable TypeModel a;
+    private final @Nullable TypeModel b;
+    private final @Nullable List<Object> literals;
     /** Whether a bare {@code list} or {@code dict} (no type arguments). */
     private final boolean bare;
 
-    private volatile List<Component> components;
-    private volatile String dspyName;
-    private volatile String schemaJson;
+    private volatile @Nullable List<Component> components;
+    private volatile @Nullable String dspyName;
+    private volatile @Nullable String schemaJson;
 
-    private TypeModel(Kind kind, Class<?> javaClass, TypeModel a, TypeModel b, List<Object> literals) {
+    private TypeModel(Kind kind, @Nullable Class<?> javaClass, @Nullable TypeModel a, @Nullable TypeModel b,
+                      @Nullable List<Object> literals) {
         this(kind, javaClass, a, b, literals, false);
     }
 
-    private TypeModel(Kind kind, Class<?> javaClass, TypeModel a, TypeModel b, List<Object> literals, boolean bare) {
+    private TypeModel(Kind kind, @Nullable Class<?> javaClass, @Nullable TypeModel a, @Nullable TypeModel b,
+                      @Nullable List<Object> literals, boolean bare) {
         this.kind = kind;
         this.javaClass = javaClass;
         this.a = a;
@@ -138,22 +141,22 @@ final class TypeModel {
     }
 
     /** @return the enum or record class, the Java target of a scalar made from a Java type, or null */
-    public Class<?> javaClass() {
+    public @Nullable Class<?> javaClass() {
         return javaClass;
     }
 
     /** @return list item, dict key, or optional content */
-    public TypeModel first() {
+    public @Nullable TypeModel first() {
         return a;
     }
 
     /** @return dict value type */
-    public TypeModel second() {
+    public @Nullable TypeModel second() {
         return b;
     }
 
     /** @return the values of a {@code Literal}, else null */
-    public List<Object> literals() {
+    public @Nullable List<Object> literals() {
         return literals;
     }
 
@@ -268,7 +271,7 @@ final class TypeModel {
 
     /** Reorders every object's keys: {@code type} first, then code-point order (DSPy's move_type_to_front). */
     @SuppressWarnings("unchecked")
-    public static Object sortKeys(Object node) {
+    public static @Nullable Object sortKeys(@Nullable Object node) {
         if (node instanceof Map<?, ?> m) {
             List<String> keys = new ArrayList<>((Set<String>) m.keySet());
             keys.sort((x, y) -> {
@@ -343,7 +346,7 @@ final class TypeModel {
         return s;
     }
 
-    private String literalJsonType() {
+    private @Nullable String literalJsonType() {
         boolean allStr = true;
         boolean allInt = true;
         boolean allBool = true;
@@ -437,7 +440,7 @@ final class TypeModel {
      *
      * @throws IllegalArgumentException with a pydantic-like message when it does not fit
      */
-    public Object convert(Object v) {
+    public @Nullable Object convert(@Nullable Object v) {
         switch (kind) {
             case STR:
                 if (v instanceof String) {
@@ -502,11 +505,11 @@ final class TypeModel {
         }
     }
 
-    private IllegalArgumentException mismatch(String expected, Object v) {
+    private IllegalArgumentException mismatch(String expected, @Nullable Object v) {
         return new IllegalArgumentException("Input should be " + expected + ", got " + describe(v));
     }
 
-    private static String describe(Object v) {
+    private static String describe(@Nullable Object v) {
         if (v == null) {
             return "None";
         }
@@ -664,7 +667,7 @@ final class TypeModel {
         throw new IllegalArgumentException(describe(v) + " is not one of " + allowed);
     }
 
-    private static boolean literalEquals(Object lit, Object v) {
+    private static boolean literalEquals(@Nullable Object lit, @Nullable Object v) {
         if (lit instanceof Number ln && v instanceof Number vn && !(v instanceof Double) && !(v instanceof Float)) {
             return ln.longValue() == vn.longValue();
         }
@@ -748,7 +751,7 @@ final class TypeModel {
     // ---------------------------------------------------------------- equality
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         if (this == o) {
             return true;
         }

@@ -2,6 +2,7 @@ package io.dspex.signature;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Parses DSPy type strings ({@code list[str]}, {@code Optional[int]}, {@code Literal['a', 'b']}, ...). */
 final class TypeParser {
@@ -93,7 +94,7 @@ final class TypeParser {
     }
 
     /** @return a TypeModel, or null for {@code None} */
-    private Object typeOrNone() {
+    private @Nullable Object typeOrNone() {
         skipWs();
         int start = pos;
         String name = identifier();

@@ -12,4 +12,7 @@
  * FieldType confidence = qa.outputFields().get(1).type();   // float
  * }</pre>
  */
+@NullMarked
 package io.dspex.signature;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,4 +1,4 @@
-package io.dspex.optimize;
+package io.dspex.endtoend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,6 +9,10 @@ import io.dspex.evaluate.Metric;
 import io.dspex.evaluate.Metrics;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.Message;
+import io.dspex.optimize.BootstrapFewShot;
+import io.dspex.optimize.BootstrapFewShotWithRandomSearch;
+import io.dspex.optimize.KnnFewShot;
+import io.dspex.optimize.RandomSearchResult;
 import io.dspex.predict.ChainOfThought;
 import io.dspex.predict.Predict;
 import io.dspex.test.ScriptedLm;
