@@ -51,6 +51,8 @@ public final class RetryPolicy {
     private final Duration maxRetryAfter;
     private final @Nullable Duration attemptTimeout;
     private final @Nullable Duration deadline;
+    /** This policy's retry decisions as one Reactor spec, built once and shared by every call. */
+    private final Retry retry;
 
     private RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff, double jitter,
                         Duration maxRetryAfter, @Nullable Duration attemptTimeout, @Nullable Duration deadline) {
@@ -61,6 +63,14 @@ public final class RetryPolicy {
         this.maxRetryAfter = maxRetryAfter;
         this.attemptTimeout = attemptTimeout;
         this.deadline = deadline;
+        // Retry.from rather than Retry.backoff(..): the delay depends on the error (a server's Retry-After replaces
+        // the computed backoff), and giving up signals the last real error itself, not a RetryExhaustedException.
+        this.retry = Retry.from(signals -> signals.concatMap(signal -> {
+            Throwable failure = signal.failure();
+            long retriesSoFar = signal.totalRetries();
+            Duration delay = decide(failure, retriesSoFar);
+            return delay == null ? Mono.error(failure) : Mono.delay(delay).thenReturn(retriesSoFar);
+        }));
     }
 
     /**
@@ -219,8 +229,9 @@ public final class RetryPolicy {
     }
 
     /**
-     * Applies this policy to a lazily built call: per-attempt timeout, retries, then the deadline. The
-     * publisher must build a fresh call on each subscription (e.g. {@code Mono.defer}).
+     * Applies this policy to a lazily built call: the per-attempt timeout inside, {@code retryWhen} with this
+     * policy's {@link #toRetry() Retry spec}, then the deadline outside. The publisher must build a fresh call on
+     * each subscription (e.g. {@code Mono.defer}): {@code retryWhen} re-subscribes to it for each attempt.
      *
      * <pre>{@code
      * Mono<LmResponse> resilient = policy.apply(Mono.defer(() -> lm.call(request)));
@@ -238,7 +249,7 @@ public final class RetryPolicy {
                     e -> new LmException.ResponseTimeout("LM call attempt exceeded the retry policy's attempt "
                             + "timeout of " + t.toMillis() + " ms", e));
         }
-        Mono<T> retried = maxAttempts == 1 ? attempt : retrying(attempt, 0);
+        Mono<T> retried = maxAttempts == 1 ? attempt : attempt.retryWhen(retry);
         if (deadline != null) {
             Duration d = deadline;
             retried = retried.timeout(d).onErrorMap(TimeoutException.class,
@@ -248,27 +259,18 @@ public final class RetryPolicy {
     }
 
     /**
-     * This policy as a Reactor {@link Retry} spec, for use with {@code retryWhen} on publishers of your own (no
-     * timeouts; see {@link #apply(Mono)}, which makes the same decisions without {@code retryWhen}'s per-call
-     * set-up cost on calls that succeed first time).
+     * This policy as a Reactor {@link Retry} spec: the one {@link #apply(Mono)} uses, for {@code retryWhen} on
+     * publishers of your own (without the timeouts, which {@code apply} adds around it). One spec per policy,
+     * shared by every call.
+     *
+     * <pre>{@code
+     * Flux<String> resilient = Flux.defer(() -> myStream()).retryWhen(policy.toRetry());
+     * }</pre>
      *
      * @return the spec
      */
     public Retry toRetry() {
-        return Retry.from(signals -> signals.concatMap(signal -> {
-            Throwable failure = signal.failure();
-            long retriesSoFar = signal.totalRetries();
-            Duration delay = decide(failure, retriesSoFar);
-            return delay == null ? Mono.error(failure) : Mono.delay(delay).thenReturn(retriesSoFar);
-        }));
-    }
-
-    /** Retries {@code attempt} after failures from retry number {@code retriesSoFar} on, building each lazily. */
-    private <T> Mono<T> retrying(Mono<T> attempt, long retriesSoFar) {
-        return attempt.onErrorResume(failure -> {
-            Duration delay = decide(failure, retriesSoFar);
-            return delay == null ? Mono.error(failure) : Mono.delay(delay).then(retrying(attempt, retriesSoFar + 1));
-        });
+        return retry;
     }
 
     /**

@@ -125,6 +125,29 @@ class PredictTest {
     }
 
     @Test
+    void theProgramLayerRetriesWithRetryWhenOfThePolicysSpec() {
+        List<String> downstream = new ArrayList<>();
+        LanguageModel lm = request -> new Mono<LmResponse>() {
+            @Override
+            public void subscribe(reactor.core.CoreSubscriber<? super LmResponse> actual) {
+                // The operators between the LM call and the subscriber, nearest first, as assembled by forward.
+                reactor.core.Scannable subscriber = reactor.core.Scannable.from(actual);
+                downstream.add(subscriber.stepName());
+                subscriber.actuals().map(reactor.core.Scannable::stepName).forEach(downstream::add);
+                actual.onSubscribe(reactor.core.publisher.Operators.scalarSubscription(actual,
+                        LmResponse.of(List.of(ANSWER), Usage.of(1, 1))));
+            }
+        };
+        RetryPolicy policy = RetryPolicy.defaults();
+        assertThat(policy.toRetry()).as("one spec per policy").isSameAs(policy.toRetry());
+        StepVerifier.create(Predict.of("question -> answer").withLm(lm).withRetry(policy)
+                        .forward(Map.of("question", "q")))
+                .expectNextMatches(p -> p.get("answer").equals("Paris"))
+                .verifyComplete();
+        assertThat(downstream).as("%s", downstream).first().isEqualTo("retryWhen");
+    }
+
+    @Test
     void toRetryMakesTheSameDecisionsForOtherPublishers() {
         AtomicInteger subscriptions = new AtomicInteger();
         Mono<String> flaky = Mono.defer(() -> subscriptions.incrementAndGet() < 3
