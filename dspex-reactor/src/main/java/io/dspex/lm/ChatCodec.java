@@ -1,5 +1,6 @@
 package io.dspex.lm;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -17,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.jspecify.annotations.Nullable;
 
 /** Writes and reads the OpenAI chat-completions and embeddings JSON with Jackson's streaming API. */
 final class ChatCodec {
@@ -48,11 +48,7 @@ final class ChatCodec {
                 }
                 g.writeArrayFieldStart("messages");
                 for (Message m : r.messages()) {
-                    g.writeStartObject();
-                    g.writeStringField("role", m.role().toString());
-                    g.writeFieldName("content");
-                    writeContent(g, m);
-                    g.writeEndObject();
+                    writeMessage(g, m);
                 }
                 g.writeEndArray();
                 Double temperature = c.temperature() != null ? c.temperature() : d.temperature();
@@ -83,6 +79,14 @@ final class ChatCodec {
                 if (seed != null && !extra.containsKey("seed")) {
                     g.writeNumberField("seed", seed);
                 }
+                if (!r.tools().isEmpty() && !extra.containsKey("tools")) {
+                    g.writeFieldName("tools");
+                    g.writeObject(r.tools());
+                }
+                if (r.toolChoice() != null && !extra.containsKey("tool_choice")) {
+                    g.writeFieldName("tool_choice");
+                    g.writeObject(r.toolChoice());
+                }
                 for (Map.Entry<String, Object> e : d.extra().entrySet()) {
                     String k = e.getKey();
                     if (!extra.containsKey(k) && !written(k, r, temperature, maxTokens, n, stop, seed)) {
@@ -107,6 +111,55 @@ final class ChatCodec {
             throw new IllegalArgumentException("LmRequest cannot be written as JSON (check extra/responseFormat "
                     + "values): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * One message: its role; its content as text, as content parts ({@code text}, {@code image_url}), or null for an
+     * assistant turn that only calls tools; the assistant's {@code tool_calls}; a tool result's {@code tool_call_id}.
+     */
+    private static void writeMessage(JsonGenerator g, Message m) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("role", m.role().toString());
+        g.writeFieldName("content");
+        if (m.hasParts()) {
+            g.writeStartArray();
+            for (Message.Part part : m.parts()) {
+                g.writeStartObject();
+                if (part instanceof Message.Part.Text t) {
+                    g.writeStringField("type", "text");
+                    g.writeStringField("text", t.text());
+                } else if (part instanceof Message.Part.ImageUrl i) {
+                    g.writeStringField("type", "image_url");
+                    g.writeObjectFieldStart("image_url");
+                    g.writeStringField("url", i.url());
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        } else if (m.content().isEmpty() && !m.toolCalls().isEmpty()) {
+            g.writeNull();
+        } else {
+            writeContent(g, m);
+        }
+        if (!m.toolCalls().isEmpty()) {
+            g.writeArrayFieldStart("tool_calls");
+            for (ToolCall call : m.toolCalls()) {
+                g.writeStartObject();
+                g.writeStringField("id", call.id());
+                g.writeStringField("type", "function");
+                g.writeObjectFieldStart("function");
+                g.writeStringField("name", call.name());
+                g.writeStringField("arguments", call.arguments());
+                g.writeEndObject();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }
+        if (m.toolCallId() != null) {
+            g.writeStringField("tool_call_id", m.toolCallId());
+        }
+        g.writeEndObject();
     }
 
     /** System prompts at least this long have their escaped JSON remembered. */
@@ -167,6 +220,8 @@ final class ChatCodec {
             case "stop": return stop != null && !stop.isEmpty();
             case "response_format": return r.responseFormat() != null;
             case "seed": return seed != null;
+            case "tools": return !r.tools().isEmpty();
+            case "tool_choice": return r.toolChoice() != null;
             default: return false;
         }
     }
@@ -210,7 +265,18 @@ final class ChatCodec {
         }
     }
 
-    private record IndexedChoice(int index, LmResponse.Choice choice) {
+    /**
+     * One choice as read: its index, the choice, and the pieces of its tool calls as they appeared in a stream delta
+     * (a completion's message has whole calls, which are in the choice).
+     */
+    private record IndexedChoice(int index, LmResponse.Choice choice, List<ToolCallDelta> toolCallDeltas) {
+    }
+
+    /**
+     * One entry of a {@code tool_calls} array: whole in a completion's message; in a stream, the first fragment of a
+     * call carries its id and name and the later ones only more of its arguments, all under the call's index.
+     */
+    record ToolCallDelta(int index, @Nullable String id, @Nullable String name, @Nullable String arguments) {
     }
 
     static LmResponse readChat(byte[] body, @Nullable String headerRequestId) throws IOException {
@@ -283,6 +349,8 @@ final class ChatCodec {
         int index = position;
         String text = "";
         String finish = null;
+        List<ToolCallDelta> deltas = List.of();
+        boolean whole = false;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String f = p.currentName();
             JsonToken t = p.nextToken();
@@ -298,7 +366,10 @@ final class ChatCodec {
                 case "message":
                 case "delta":
                     if (t == JsonToken.START_OBJECT) {
-                        text = readContent(p);
+                        whole = f.equals("message");
+                        List<ToolCallDelta> found = new ArrayList<>(0);
+                        text = readContent(p, found);
+                        deltas = found;
                     } else {
                         p.skipChildren();
                     }
@@ -312,16 +383,39 @@ final class ChatCodec {
                     p.skipChildren();
             }
         }
-        return new IndexedChoice(index, new LmResponse.Choice(text, finish));
+        List<ToolCall> calls = List.of();
+        if (whole && !deltas.isEmpty()) {
+            calls = new ArrayList<>(deltas.size());
+            for (ToolCallDelta d : deltas) {
+                if (d.name() == null || d.name().isBlank()) {
+                    throw new ShapeException("tool call " + d.index() + " of choice " + index + " has no function name");
+                }
+                calls.add(new ToolCall(d.id() != null && !d.id().isBlank() ? d.id() : "call_" + d.index(), d.name(),
+                        d.arguments() == null ? "{}" : d.arguments()));
+            }
+        }
+        return new IndexedChoice(index, new LmResponse.Choice(text, finish, calls), whole ? List.of() : deltas);
     }
 
-    /** Reads a message/delta object, positioned on its START_OBJECT; returns its text content or "". */
-    private static String readContent(JsonParser p) throws IOException {
+    /**
+     * Reads a message/delta object, positioned on its START_OBJECT; returns its text content or "", and adds the
+     * entries of its {@code tool_calls} to {@code toolCalls}.
+     */
+    private static String readContent(JsonParser p, List<ToolCallDelta> toolCalls) throws IOException {
         String text = "";
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String f = p.currentName();
             JsonToken t = p.nextToken();
-            if (f.equals("content")) {
+            if (f.equals("tool_calls") && t == JsonToken.START_ARRAY) {
+                JsonNode calls = p.readValueAsTree();
+                int pos = 0;
+                for (JsonNode call : calls) {
+                    JsonNode fn = call.path("function");
+                    toolCalls.add(new ToolCallDelta(call.path("index").isInt() ? call.path("index").asInt() : pos,
+                            textOrNull(call.get("id")), textOrNull(fn.get("name")), textOrNull(fn.get("arguments"))));
+                    pos++;
+                }
+            } else if (f.equals("content")) {
                 if (t == JsonToken.VALUE_STRING) {
                     text = p.getText();
                 } else if (t == JsonToken.START_ARRAY) {
@@ -343,6 +437,10 @@ final class ChatCodec {
             }
         }
         return text;
+    }
+
+    private static @Nullable String textOrNull(@Nullable JsonNode node) {
+        return node == null || node.isNull() ? null : node.isTextual() ? node.asText() : node.toString();
     }
 
     private static Usage readUsage(JsonParser p) throws IOException {
@@ -367,12 +465,18 @@ final class ChatCodec {
         return total < 0 ? Usage.of(prompt, completion) : new Usage(prompt, completion, total);
     }
 
-    /** What one streamed {@code data:} JSON holds. */
-    record StreamData(List<LmChunk> chunks, @Nullable JsonNode error) {
+    /** What one streamed {@code data:} JSON holds: text chunks, tool-call fragments by choice, an error. */
+    record StreamData(List<LmChunk> chunks, List<ChoiceToolCallDelta> toolCallDeltas,
+                      @Nullable JsonNode error) {
+    }
+
+    /** A tool-call fragment of one streamed choice. */
+    record ChoiceToolCallDelta(int choiceIndex, ToolCallDelta delta) {
     }
 
     static StreamData readStreamData(String data) throws IOException {
         List<LmChunk> chunks = new ArrayList<>(2);
+        List<ChoiceToolCallDelta> toolCalls = List.of();
         Usage usage = null;
         JsonNode error = null;
         try (JsonParser p = FACTORY.createParser(data)) {
@@ -388,6 +492,14 @@ final class ChatCodec {
                             int pos = 0;
                             while (p.nextToken() == JsonToken.START_OBJECT) {
                                 IndexedChoice c = readChoice(p, pos++);
+                                if (!c.toolCallDeltas().isEmpty()) {
+                                    if (toolCalls.isEmpty()) {
+                                        toolCalls = new ArrayList<>(c.toolCallDeltas().size());
+                                    }
+                                    for (ToolCallDelta d : c.toolCallDeltas()) {
+                                        toolCalls.add(new ChoiceToolCallDelta(Math.max(0, c.index()), d));
+                                    }
+                                }
                                 if (!c.choice().text().isEmpty() || c.choice().finishReason() != null) {
                                     chunks.add(new LmChunk(c.choice().text(), Math.max(0, c.index()),
                                             c.choice().finishReason(), null));
@@ -414,7 +526,7 @@ final class ChatCodec {
         if (usage != null) {
             chunks.add(LmChunk.ofUsage(usage));
         }
-        return new StreamData(chunks, error == null || error.isNull() ? null : error);
+        return new StreamData(chunks, toolCalls, error == null || error.isNull() ? null : error);
     }
 
     static List<float[]> readEmbeddings(byte[] body, int expected) throws IOException {

@@ -1,6 +1,5 @@
 package io.dspex.lm;
 
-import java.util.ArrayList;
 import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -48,16 +47,7 @@ public interface LanguageModel {
      * @return the chunks, or an error signal carrying an {@link LmException}
      */
     default Flux<LmChunk> stream(LmRequest request) {
-        return call(request).flatMapIterable(response -> {
-            List<LmResponse.Choice> choices = response.choices();
-            List<LmChunk> chunks = new ArrayList<>(choices.size());
-            for (int i = 0; i < choices.size(); i++) {
-                LmResponse.Choice c = choices.get(i);
-                chunks.add(new LmChunk(c.text(), i, c.finishReason(),
-                        i == choices.size() - 1 ? response.usage() : null));
-            }
-            return chunks;
-        });
+        return call(request).flatMapIterable(LmResponse::asChunks);
     }
 
     /**

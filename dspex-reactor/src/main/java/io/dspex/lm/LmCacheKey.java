@@ -20,7 +20,8 @@ import reactor.core.publisher.Mono;
  * The cache key of an LM call: the SHA-256 (lower-case hex) of a canonical JSON serialization of the model's
  * {@link LanguageModel#id() id} and every field of the request, rollout id included. Canonical means object keys
  * sorted at every depth and every field present (null when unset), so equal requests give equal keys across
- * runs and JVMs. The request holds no secret and {@code id()} contains none, so the key holds none either.
+ * runs and JVMs. What only some requests have (a message's parts, tool calls and tool call id; the request's tools
+ * and tool choice) is present only when set, so the keys of plain text requests are those of earlier versions. The request holds no secret and {@code id()} contains none, so the key holds none either.
  */
 final class LmCacheKey {
 
@@ -61,6 +62,24 @@ final class LmCacheKey {
             ObjectNode node = messages.addObject();
             node.put("content", m.content());
             node.put("role", m.role().toString());
+            if (m.hasParts()) {
+                node.set("parts", Json.MAPPER.valueToTree(m.parts()));
+            }
+            if (!m.toolCalls().isEmpty()) {
+                node.set("tool_calls", Json.MAPPER.valueToTree(m.toolCalls()));
+            }
+            if (m.toolCallId() != null) {
+                node.put("tool_call_id", m.toolCallId());
+            }
+        }
+        if (!request.tools().isEmpty()) {
+            ArrayNode tools = root.putArray("tools");
+            for (Map<String, Object> tool : request.tools()) {
+                tools.add(tree("tools", tool));
+            }
+        }
+        if (request.toolChoice() != null) {
+            root.set("tool_choice", Json.MAPPER.valueToTree(request.toolChoice()));
         }
         CallConfig c = request.config();
         root.put("max_tokens", c.maxTokens());

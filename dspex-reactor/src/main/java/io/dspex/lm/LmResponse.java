@@ -1,13 +1,14 @@
 package io.dspex.lm;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A language model's answer to one {@link LmRequest}: one or more choices, the token usage, and what the
@@ -26,17 +27,41 @@ public final class LmResponse {
      * One generated alternative.
      *
      * @param text         the generated text (empty when the provider sent no content)
-     * @param finishReason why generation stopped ({@code "stop"}, {@code "length"}, ...), or null if unknown
+     * @param finishReason why generation stopped ({@code "stop"}, {@code "length"}, {@code "tool_calls"}, ...), or
+     *                     null if unknown
+     * @param toolCalls    the tool calls the model asked for, in order; empty when none
      */
     public record Choice(@JsonProperty("text") String text,
-                         @JsonProperty("finishReason") @Nullable String finishReason) {
+                         @JsonProperty("finishReason") @Nullable String finishReason,
+                         @JsonProperty("toolCalls") @JsonInclude(JsonInclude.Include.NON_EMPTY)
+                         List<ToolCall> toolCalls) {
         /**
-         * @throws IllegalArgumentException when the text is null
+         * @throws IllegalArgumentException when the text is null or a tool call is null
          */
         public Choice {
             if (text == null) {
                 throw new IllegalArgumentException("choice text must not be null (use \"\")");
             }
+            if (toolCalls == null || toolCalls.isEmpty()) {
+                toolCalls = List.of();
+            } else {
+                for (int i = 0; i < toolCalls.size(); i++) {
+                    if (toolCalls.get(i) == null) {
+                        throw new IllegalArgumentException("choice toolCalls[" + i + "] is null");
+                    }
+                }
+                toolCalls = List.copyOf(toolCalls);
+            }
+        }
+
+        /**
+         * A choice of text only.
+         *
+         * @param text         the generated text
+         * @param finishReason why generation stopped, or null
+         */
+        public Choice(String text, @Nullable String finishReason) {
+            this(text, finishReason, List.of());
         }
     }
 
@@ -127,6 +152,27 @@ public final class LmResponse {
         return choices.get(0).text();
     }
 
+    /** @return the first choice's tool calls; empty when the model asked for none */
+    public List<ToolCall> toolCalls() {
+        return choices.get(0).toolCalls();
+    }
+
+    /**
+     * This whole response as stream chunks, one per choice in order, the last carrying the usage: what a model that
+     * cannot stream emits from {@link LanguageModel#stream}.
+     *
+     * @return the chunks
+     */
+    public List<LmChunk> asChunks() {
+        List<LmChunk> chunks = new ArrayList<>(choices.size());
+        for (int i = 0; i < choices.size(); i++) {
+            Choice c = choices.get(i);
+            chunks.add(new LmChunk(c.text(), i, c.finishReason(), i == choices.size() - 1 ? usage : null,
+                    c.toolCalls()));
+        }
+        return chunks;
+    }
+
     /** @return every choice's text, in order */
     public List<String> texts() {
         List<String> out = new ArrayList<>(choices.size());
@@ -188,7 +234,9 @@ public final class LmResponse {
     public String toString() {
         String t = text();
         String shown = t.length() > 200 ? t.substring(0, 200) + "…(" + t.length() + " chars)" : t;
-        return "LmResponse[choices=" + choices.size() + ", text=" + shown + ", usage=" + usage
+        List<ToolCall> calls = toolCalls();
+        return "LmResponse[choices=" + choices.size() + ", text=" + shown + (calls.isEmpty() ? "" : ", toolCalls="
+                + calls) + ", usage=" + usage
                 + (model == null ? "" : ", model=" + model) + (requestId == null ? "" : ", requestId=" + requestId)
                 + "]";
     }

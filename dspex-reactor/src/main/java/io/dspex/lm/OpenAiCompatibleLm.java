@@ -235,7 +235,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                         String type = res.responseHeaders().get(HttpHeaderNames.CONTENT_TYPE);
                         if (status >= 300 || (type != null && type.toLowerCase(Locale.ROOT).startsWith("application/json"))) {
                             return content.aggregate().asByteArray().defaultIfEmpty(EMPTY)
-                                    .flatMapMany(bytes -> chunksOf(toResponse(res, bytes)));
+                                    .flatMapIterable(bytes -> toResponse(res, bytes).asChunks());
                         }
                         StreamState state = new StreamState(requestId);
                         return content.map(state::feed)
@@ -246,15 +246,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         }).onErrorMap(e -> !(e instanceof LmException) && !(e instanceof IllegalArgumentException), this::transportError);
     }
 
-    private static Flux<LmChunk> chunksOf(LmResponse response) {
-        List<LmResponse.Choice> choices = response.choices();
-        List<LmChunk> chunks = new ArrayList<>(choices.size());
-        for (int i = 0; i < choices.size(); i++) {
-            LmResponse.Choice c = choices.get(i);
-            chunks.add(new LmChunk(c.text(), i, c.finishReason(), i == choices.size() - 1 ? response.usage() : null));
-        }
-        return Flux.fromIterable(chunks);
-    }
+
 
     /** The chunks one network buffer completed, and the error that ended the stream after them, if any. */
     private static final class Batch {
@@ -274,6 +266,8 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
         private final @Nullable String requestId;
         private boolean done;
         private boolean finished;
+        /** Tool calls being streamed, by choice: null until a stream sends one. */
+        private ToolCallAssembler toolCalls;
 
         StreamState(@Nullable String requestId) {
             this.requestId = requestId;
@@ -316,6 +310,9 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                 String data = e.data();
                 if (data.equals("[DONE]")) {
                     done = true;
+                    if (toolCalls != null) {
+                        out.addAll(assembled(toolCalls::drain));
+                    }
                     break;
                 }
                 if ("error".equals(e.event())) {
@@ -332,12 +329,32 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
                 if (sd.error() != null) {
                     throw streamError(sd.error());
                 }
+                if (!sd.toolCallDeltas().isEmpty()) {
+                    if (toolCalls == null) {
+                        toolCalls = new ToolCallAssembler();
+                    }
+                    sd.toolCallDeltas().forEach(toolCalls::add);
+                }
                 for (LmChunk c : sd.chunks()) {
                     if (c.finishReason() != null) {
                         finished = true;
+                        if (toolCalls != null) {
+                            LmChunk finishing = c;
+                            c = assembled(() -> toolCalls.complete(finishing));
+                        }
                     }
                     out.add(c);
                 }
+            }
+        }
+
+        /** Runs a step of tool-call assembly; a call that never named its function is a malformed stream. */
+        private <T> T assembled(java.util.function.Supplier<T> step) {
+            try {
+                return step.get();
+            } catch (IllegalStateException ex) {
+                throw new LmException.MalformedResponse("LM stream from " + baseUrl + " sent a tool call that cannot "
+                        + "be assembled: " + scrub(ex.getMessage()) + requestIdSuffix(), null, requestId);
             }
         }
 
