@@ -10,7 +10,7 @@ class LabeledFewShotContractTest extends WordTaskContract {
 
     @Override
     protected Teleprompter createTeleprompter() {
-        return new LabeledFewShot(3, true, 5);
+        return LabeledFewShot.builder().k(3).seed(5).build();
     }
 
     @Override

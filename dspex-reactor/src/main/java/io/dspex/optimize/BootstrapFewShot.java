@@ -131,7 +131,7 @@ public final class BootstrapFewShot implements Teleprompter {
         }
         Program base = teacher != null ? teacher : student;
         if (maxLabeledDemos > 0) {
-            return new LabeledFewShot(maxLabeledDemos, true, seed).compileNow(base, train);
+            return LabeledFewShot.builder().k(maxLabeledDemos).seed(seed).build().compileNow(base, train);
         }
         return base.copy();
     }

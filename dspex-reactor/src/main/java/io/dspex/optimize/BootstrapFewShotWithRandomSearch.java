@@ -125,7 +125,7 @@ public final class BootstrapFewShotWithRandomSearch implements Teleprompter {
             return Mono.fromCallable(() -> Programs.sameType(student, student.reset()));
         }
         if (s == -2) {
-            return new LabeledFewShot(maxLabeledDemos, labeledSample, seed).compile(student, train);
+            return LabeledFewShot.builder().k(maxLabeledDemos).sample(labeledSample).seed(seed).build().compile(student, train);
         }
         List<Example> shuffled = new ArrayList<>(train);
         int size = maxBootstrappedDemos;

@@ -15,7 +15,7 @@ import reactor.core.publisher.Mono;
  * generator, which under seed 0 is exactly DSPy's choice; without sampling, the first k examples.
  *
  * <pre>{@code
- * Predict fewShot = new LabeledFewShot(3).compile(Predict.of("question -> answer"), trainset).block();
+ * Predict fewShot = LabeledFewShot.builder().k(3).build().compile(Predict.of("question -> answer"), trainset).block();
  * }</pre>
  */
 public final class LabeledFewShot implements Teleprompter {
@@ -24,29 +24,15 @@ public final class LabeledFewShot implements Teleprompter {
     private final boolean sample;
     private final long seed;
 
-    /**
-     * Samples k demos with DSPy's seed 0.
-     *
-     * @param k the number of demos per predictor, at least 0
-     * @throws IllegalArgumentException when {@code k < 0}
-     */
-    public LabeledFewShot(int k) {
-        this(k, true, 0);
-    }
-
-    /**
-     * @param k      the number of demos per predictor, at least 0
-     * @param sample {@code true} to sample under the seed, {@code false} to take the first k
-     * @param seed   the seed (DSPy uses 0)
-     * @throws IllegalArgumentException when {@code k < 0}
-     */
-    public LabeledFewShot(int k, boolean sample, long seed) {
-        if (k < 0) {
-            throw new IllegalArgumentException("k must be at least 0, got " + k);
-        }
+    private LabeledFewShot(int k, boolean sample, long seed) {
         this.k = k;
         this.sample = sample;
         this.seed = seed;
+    }
+
+    /** @return a builder: {@code k} 16, sampling under seed 0, as DSPy's {@code LabeledFewShot()} */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** @return the number of demos per predictor */
@@ -80,5 +66,57 @@ public final class LabeledFewShot implements Teleprompter {
     @Override
     public String toString() {
         return "LabeledFewShot(k=" + k + (sample ? ", seed=" + seed : ", first k") + ")";
+    }
+
+    /**
+     * Builds a {@link LabeledFewShot}.
+     *
+     * <pre>{@code
+     * LabeledFewShot firstThree = LabeledFewShot.builder().k(3).sample(false).build();
+     * }</pre>
+     */
+    public static final class Builder {
+        private int k = 16;
+        private boolean sample = true;
+        private long seed;
+
+        private Builder() {
+        }
+
+        /**
+         * @param k the number of demos per predictor, at least 0 (default 16, DSPy's)
+         * @return this builder
+         * @throws IllegalArgumentException when {@code k < 0}
+         */
+        public Builder k(int k) {
+            if (k < 0) {
+                throw new IllegalArgumentException("k must be at least 0, got " + k);
+            }
+            this.k = k;
+            return this;
+        }
+
+        /**
+         * @param sample {@code true} (the default) to sample under the seed, {@code false} to take the first k
+         * @return this builder
+         */
+        public Builder sample(boolean sample) {
+            this.sample = sample;
+            return this;
+        }
+
+        /**
+         * @param seed the seed of the sample (default 0, which reproduces DSPy's choice)
+         * @return this builder
+         */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** @return the optimizer */
+        public LabeledFewShot build() {
+            return new LabeledFewShot(k, sample, seed);
+        }
     }
 }

@@ -11,7 +11,7 @@ class LabeledFewShotTest {
     @Test
     void samplesAsDspyDoesFromOneGeneratorAcrossPredictors() {
         TwoStep student = new TwoStep(BootstrapFewShotTest.first(), BootstrapFewShotTest.second());
-        TwoStep compiled = new LabeledFewShot(3).compile(student, BootstrapFewShotTest.train(20)).block();
+        TwoStep compiled = LabeledFewShot.builder().k(3).build().compile(student, BootstrapFewShotTest.train(20)).block();
         // random.Random(0): sample(trainset, 3) for "first", then for "second"
         assertThat(BootstrapFewShotTest.keys(compiled.namedPredictors().get("first")))
                 .containsExactly("q12", "q13", "q1");
@@ -22,7 +22,7 @@ class LabeledFewShotTest {
 
     @Test
     void withoutSamplingTakesTheFirstK() {
-        TwoStep compiled = new LabeledFewShot(2, false, 0)
+        TwoStep compiled = LabeledFewShot.builder().k(2).sample(false).build()
                 .compile(new TwoStep(BootstrapFewShotTest.first(), BootstrapFewShotTest.second()),
                         BootstrapFewShotTest.train(5)).block();
         assertThat(BootstrapFewShotTest.keys(compiled.namedPredictors().get("second"))).containsExactly("q0", "q1");
@@ -31,7 +31,7 @@ class LabeledFewShotTest {
     @Test
     void anEmptyTrainsetGivesTheResetStudent() {
         FakePredictor p = BootstrapFewShotTest.first();
-        assertThat(new LabeledFewShot(4).compile(p.withDemos(BootstrapFewShotTest.train(2)), List.of()).block()
+        assertThat(LabeledFewShot.builder().k(4).build().compile(p.withDemos(BootstrapFewShotTest.train(2)), List.of()).block()
                 .demos()).isEmpty();
     }
 
