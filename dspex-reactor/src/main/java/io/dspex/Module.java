@@ -64,7 +64,7 @@ public abstract class Module implements Program, Cloneable {
      *
      * @param inputs the inputs (an example's input keys when marked, else all its keys)
      * @return a lazy {@code Mono} of the prediction; an {@link IllegalArgumentException} signal when the inputs are
-     *         null or {@code run} returns null
+     *         null, an {@link IllegalStateException} signal when {@code run} returns null
      */
     @Override
     public final Mono<Prediction> forward(Example inputs) {
