@@ -34,8 +34,10 @@ class CoproTest {
     static List<Example> words(String... words) {
         List<Example> out = new ArrayList<>();
         for (String w : words) {
-            out.add(Example.of(Map.of("word", w, "answer", new StringBuilder(w).reverse().toString()))
-                    .withInputs("word"));
+            Map<String, Object> values = new java.util.LinkedHashMap<>();
+            values.put("word", w);
+            values.put("answer", new StringBuilder(w).reverse().toString());
+            out.add(Example.of(values).withInputs("word"));
         }
         return out;
     }
