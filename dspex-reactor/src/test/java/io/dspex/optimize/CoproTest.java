@@ -135,6 +135,17 @@ class CoproTest {
     }
 
     @Test
+    void progressIsReportedPerEvaluation() {
+        List<int[]> seen = new ArrayList<>();
+        Predict student = Predict.of(Signature.parse("word -> answer", "Echo the word.")).withLm(RecordingLm.wordTask());
+        CoproResult<Predict> r = Copro.builder().metric(EXACT).breadth(3).depth(2).promptModel(fixtureProposer())
+                .progressListener((done, total, errors, best) -> seen.add(new int[] {done, total, errors}))
+                .build().optimize(student, words("cat", "level")).block(WAIT);
+        assertThat(seen).hasSize(r.totalCalls());
+        assertThat(seen.get(seen.size() - 1)).containsExactly(6, 6, 0);
+    }
+
+    @Test
     void withoutAPromptModelTheProgramsLmProposes() {
         RecordingLm both = new RecordingLm(r -> RecordingLm.system(r).contains("instruction optimizer")
                 ? RecordingLm.fields("proposed_instruction", "Reverse it.", "proposed_prefix_for_output_field", "A:")

@@ -167,6 +167,37 @@ class MiproV2Test {
     }
 
     @Test
+    void autoLightRunIsDspys() {
+        // auto: the validation set is sampled (a permutation of all 12 here) before anything else, 6 candidates,
+        // 9 trials, no minibatches (12 <= 50 examples)
+        Run run = run(MiproV2.builder().auto(MiproV2.Auto.LIGHT).maxBootstrappedDemos(0).maxLabeledDemos(0).seed(21)
+                .programAware(false).viewDataBatchSize(4), WORDS);
+        assertLikeDspy(run, FixtureSupport.read("mipro-auto-light.json"));
+        assertThat(run.result().instructionCandidates().get("self")).hasSize(6);
+    }
+
+    @Test
+    void progressIsReportedPerTrial() {
+        List<int[]> seen = new ArrayList<>();
+        List<Double> best = new ArrayList<>();
+        MiproV2.Builder b = MiproV2.builder().numCandidates(4).numTrials(7).maxBootstrappedDemos(0)
+                .maxLabeledDemos(0).seed(11).minibatchSize(4).minibatchFullEvalSteps(3).programAware(false)
+                .viewDataBatchSize(5).progressListener((done, total, errors, score) -> {
+                    seen.add(new int[] {done, total, errors});
+                    best.add(score);
+                });
+        Run run = run(b, WORDS);
+        int trials = run.result().trials().size();
+        assertThat(seen).hasSize(trials);
+        for (int i = 0; i < trials; i++) {
+            assertThat(seen.get(i)[0]).isEqualTo(i + 1);
+            assertThat(seen.get(i)[1]).isEqualTo(trials);
+        }
+        assertThat(best.get(0)).isEqualTo(25.0);
+        assertThat(best.get(best.size() - 1)).isEqualTo(100.0);
+    }
+
+    @Test
     void theBestProgramIsSavedInDspysFormat(@TempDir Path dir) throws Exception {
         Run run = run(MiproV2.builder().numCandidates(4).numTrials(7).maxBootstrappedDemos(0).maxLabeledDemos(0)
                 .seed(11).minibatchSize(4).minibatchFullEvalSteps(3).programAware(false).viewDataBatchSize(5), WORDS);
@@ -214,6 +245,18 @@ class MiproV2Test {
         List<Map<String, Integer>> out = new ArrayList<>();
         r.trials().forEach(t -> out.add(t.instructions()));
         return out;
+    }
+
+    @Test
+    void unparseableProposalsAreSkippedAndAFailedSummaryIsLeftOut() {
+        RecordingLm task = RecordingLm.wordTask();
+        io.dspex.lm.LanguageModel garbage = request -> Mono.just(io.dspex.lm.LmResponse.of("no fields here"));
+        MiproV2Result<Predict> r = MiproV2.builder().metric(EXACT).numCandidates(3).numTrials(2).minibatch(false)
+                .maxBootstrappedDemos(0).maxLabeledDemos(0).promptModel(garbage).taskModel(task).build()
+                .optimize(echo(), words(WORDS.subList(0, 6))).block(WAIT);
+        assertThat(r.instructionCandidates().get("self")).containsExactly("Echo the word.");
+        assertThat(r.trials()).hasSize(3).allSatisfy(t -> assertThat(t.instructions()).containsEntry("self", 0));
+        assertThat(r.best().signature().instructions()).isEqualTo("Echo the word.");
     }
 
     @Test

@@ -79,3 +79,6 @@ run("mipro_zeroshot", WORDS, dspy.Predict(dspy.Signature("word -> answer", "Echo
 run("mipro_fewshot", WORDS[:12], dspy.Predict(dspy.Signature("word -> answer", "Echo the word.")),
     dict(num_trials=5, minibatch=False, program_aware_proposer=False, view_data_batch_size=3),
     dict(auto=None, num_candidates=4, max_bootstrapped_demos=2, max_labeled_demos=2, seed=5))
+run("mipro_auto_light", WORDS, dspy.Predict(dspy.Signature("word -> answer", "Echo the word.")),
+    dict(program_aware_proposer=False, view_data_batch_size=4),
+    dict(auto="light", max_bootstrapped_demos=0, max_labeled_demos=0, seed=21))
