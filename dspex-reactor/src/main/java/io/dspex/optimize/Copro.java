@@ -4,12 +4,14 @@ import io.dspex.Example;
 import io.dspex.Prediction;
 import io.dspex.Predictor;
 import io.dspex.Program;
+import io.dspex.adapter.AdapterParseException;
 import io.dspex.evaluate.Evaluate;
 import io.dspex.evaluate.Metric;
 import io.dspex.evaluate.ProgressListener;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.predict.PredictException;
 import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
 import java.util.ArrayList;
@@ -353,12 +355,11 @@ public final class Copro implements Teleprompter {
             CallConfig config = CallConfig.empty().withN(n).withTemperature(initTemperature);
             return model.ask(sig, inputs, config)
                     .map(Run::proposalsOf)
-                    .onErrorResume(e -> e instanceof io.dspex.adapter.AdapterParseException
-                            || e instanceof io.dspex.predict.PredictException, e -> {
-                                LOG.warn("Skipping {} instruction proposals for predictor '{}': the proposal LM's "
-                                        + "reply could not be parsed: {}", n, path, e.getMessage());
-                                return Mono.just(List.of());
-                            });
+                    .onErrorResume(e -> e instanceof AdapterParseException || e instanceof PredictException, e -> {
+                        LOG.warn("Skipping {} instruction proposals for predictor '{}': the proposal LM's reply could "
+                                + "not be parsed: {}", n, path, e.getMessage());
+                        return Mono.just(List.of());
+                    });
         }
 
         private static List<Proposal> proposalsOf(Prediction p) {

@@ -2,6 +2,7 @@ package io.dspex.optimize;
 
 import io.dspex.Program;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +54,8 @@ public record CoproResult<P extends Program>(P best, double bestScore, List<Cand
 
         /** Copies the maps. */
         public Stats {
-            best = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(best));
-            latest = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(latest));
+            best = Collections.unmodifiableMap(new LinkedHashMap<>(best));
+            latest = Collections.unmodifiableMap(new LinkedHashMap<>(latest));
         }
     }
 

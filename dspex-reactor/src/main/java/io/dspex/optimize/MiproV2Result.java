@@ -4,6 +4,7 @@ import io.dspex.Example;
 import io.dspex.Program;
 import io.dspex.evaluate.EvaluationResult;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,14 +78,14 @@ public record MiproV2Result<P extends Program>(P best, double bestScore, double 
     public MiproV2Result {
         Map<String, List<String>> ic = new LinkedHashMap<>();
         instructionCandidates.forEach((k, v) -> ic.put(k, List.copyOf(v)));
-        instructionCandidates = java.util.Collections.unmodifiableMap(ic);
+        instructionCandidates = Collections.unmodifiableMap(ic);
         Map<String, List<List<Example>>> dc = new LinkedHashMap<>();
         demoCandidates.forEach((k, v) -> {
             List<List<Example>> sets = new ArrayList<>();
             v.forEach(s -> sets.add(List.copyOf(s)));
             dc.put(k, List.copyOf(sets));
         });
-        demoCandidates = java.util.Collections.unmodifiableMap(dc);
+        demoCandidates = Collections.unmodifiableMap(dc);
         trials = List.copyOf(trials);
     }
 

@@ -2,6 +2,7 @@ package io.dspex.optimize;
 
 import io.dspex.internal.PythonRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,11 +29,11 @@ import java.util.TreeMap;
  *       one with the highest {@code log l(x) - log g(x)} wins.</li>
  * </ol>
  *
- * <p>Parameters with a single choice take it without drawing anything, as in Optuna. Random numbers come from two generators seeded like numpy's
- * {@code RandomState(seed)} (one for the random startup, one for the estimators), drawn in Optuna's order, so for
- * the same seed and the same trial values the choices are Optuna's; floating-point rounding of {@code log}/
- * {@code exp} in near-ties is the only place they could part. Deterministic for a seed in any case. Not
- * thread-safe: one trial at a time.
+ * <p>Parameters with a single choice take it without drawing anything, as in Optuna. Random numbers come from two
+ * generators seeded like numpy's {@code RandomState(seed)} (one for the random startup, one for the estimators), drawn
+ * in Optuna's order, so for the same seed and the same trial values the choices are Optuna's; floating-point rounding
+ * of {@code log}/ {@code exp} in near-ties is the only place they could part. Deterministic for a seed in any case.
+ * Not thread-safe: one trial at a time.
  */
 final class TpeSampler {
 
@@ -227,14 +228,14 @@ final class TpeSampler {
                 int choices = space.get(names.get(p));
                 if (nObs == 0) {
                     double[] uniform = new double[choices];
-                    java.util.Arrays.fill(uniform, 1.0 / choices);
+                    Arrays.fill(uniform, 1.0 / choices);
                     kernels[p] = new double[][] {uniform};
                     continue;
                 }
                 int nKernels = nObs + 1;
                 double[][] rows = new double[nKernels][choices];
                 for (double[] row : rows) {
-                    java.util.Arrays.fill(row, PRIOR_WEIGHT / nKernels);
+                    Arrays.fill(row, PRIOR_WEIGHT / nKernels);
                 }
                 for (int i = 0; i < nObs; i++) {
                     rows[i][observations.get(i).params().get(names.get(p))] += 1;
@@ -323,7 +324,7 @@ final class TpeSampler {
     static double[] defaultWeights(int n) {
         double[] w = new double[n];
         if (n < 25) {
-            java.util.Arrays.fill(w, 1.0);
+            Arrays.fill(w, 1.0);
             return w;
         }
         int num = n - 25;

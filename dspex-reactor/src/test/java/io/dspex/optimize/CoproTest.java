@@ -137,7 +137,8 @@ class CoproTest {
     @Test
     void progressIsReportedPerEvaluation() {
         List<int[]> seen = new ArrayList<>();
-        Predict student = Predict.of(Signature.parse("word -> answer", "Echo the word.")).withLm(RecordingLm.wordTask());
+        Predict student = Predict.of(Signature.parse("word -> answer", "Echo the word."))
+                .withLm(RecordingLm.wordTask());
         CoproResult<Predict> r = Copro.builder().metric(EXACT).breadth(3).depth(2).promptModel(fixtureProposer())
                 .progressListener((done, total, errors, best) -> seen.add(new int[] {done, total, errors}))
                 .build().optimize(student, words("cat", "level")).block(WAIT);
@@ -194,7 +195,8 @@ class CoproTest {
                 "proposed_prefix_for_output_field", "A:"));
         Program student = Predict.of("word -> answer").withLm(task);
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> Copro.builder().metric(throwing).breadth(2)
-                .depth(1).maxErrors(2).promptModel(proposer).build().compile(student, words("a", "b", "c")).block(WAIT));
+                .depth(1).maxErrors(2).promptModel(proposer).build().compile(student, words("a", "b", "c"))
+                .block(WAIT));
         assertThat(t).isInstanceOf(EvaluationException.class);
         assertThat(((EvaluationException) t).failedRows()).hasSize(2)
                 .allSatisfy(row -> assertThat(row.error().orElseThrow()).hasMessage("metric broke"));
