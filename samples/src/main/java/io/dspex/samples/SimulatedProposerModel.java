@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * The {@link SimulatedModel}'s answers to an instruction optimizer's prompts (DSPy's proposer signatures, which
  * {@code MiproV2} and {@code Copro} send): a deterministic stand-in for a strong model writing instructions. Like the
  * task model it sees only the prompt; the proposer prompts legitimately show training examples (the dataset
- * summary) and demos, as they do in DSPy. Its rules, by the output field the prompt asks for:
+ * summary) and demos, as they do in DSPy. It answers only prompts whose instructions are those of DSPy's proposer
+ * signatures; its rules, by the output field the prompt asks for:
  *
  * <ul>
  *   <li>{@code observations} (dataset descriptor): when the examples shown have some answers spelled out as number
@@ -36,6 +37,13 @@ final class SimulatedProposerModel {
     private static final Pattern NUMBER_WORD = Pattern.compile(
             "'answer': '(zero|one|two|three|four|five|six|seven|eight|nine)'");
     private static final Pattern DIGITS = Pattern.compile("'answer': '\\d+'");
+    /** How the instructions of DSPy's proposer signatures begin (COPRO's, the proposer's, the dataset summary's). */
+    private static final List<String> OPENINGS = List.of(
+            "You are an instruction optimizer for large language models.",
+            "Use the information below to learn about a task that we are trying to solve using calls to an LM",
+            "Given several examples from a dataset please write observations",
+            "Given a series of observations I have made about my dataset",
+            "Below is some pseudo-code for a pipeline that solves tasks with calls to language models.");
     static final String WORDS_OBSERVATION = "Answers are numbers: from zero to nine they are written in words, "
             + "larger ones in digits.";
     static final String HOUSE_STYLE = "Write numbers from zero to nine in words and larger numbers in digits.";
@@ -48,10 +56,17 @@ final class SimulatedProposerModel {
      * @return whether it is one of the optimizer's prompts this model answers
      */
     static boolean handles(String system) {
-        List<String> outputs = outputFields(system);
-        return outputs.contains("proposed_instruction") || outputs.contains("observations")
-                || outputs.contains("summary") || outputs.contains("program_description")
-                || outputs.contains("module_description");
+        int at = system.indexOf("your objective is:");
+        if (at < 0) {
+            return false;
+        }
+        String objective = system.substring(at);
+        for (String opening : OPENINGS) {
+            if (objective.contains(opening)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -47,7 +47,8 @@ class OptimizeInstructionsTest {
 
     @Test
     void theProposerNoticesTheHouseStyleOnlyWhenTheExamplesShowIt() {
-        Signature descriptor = Signature.builder().instructions("Describe.")
+        Signature descriptor = Signature.builder()
+                .instructions("Given several examples from a dataset please write observations about trends.")
                 .input("examples", "str", "Sample data points from the dataset")
                 .output("observations", "str").build();
         String mixed = "[Example({'question': 'What is 1 plus 1?', 'answer': 'two'}) (input_keys={'question'}), "
@@ -58,5 +59,10 @@ class OptimizeInstructionsTest {
                 .containsEntry("observations", SimulatedProposerModel.WORDS_OBSERVATION);
         assertThat(chat.parse(descriptor, model.answer(chat.format(descriptor, List.of(), Map.of("examples", digits)))))
                 .containsEntry("observations", "The examples are arithmetic questions with numeric answers.");
+        // a prompt that is not one of DSPy's proposer prompts goes to the task model as before
+        Signature other = Signature.builder().instructions("Describe.").input("question", "str")
+                .output("summary", "str").build();
+        List<Message> prompt = chat.format(other, List.of(), Map.of("question", "What is 2 plus 2?"));
+        assertThat(chat.parse(other, model.answer(prompt))).containsEntry("summary", "4");
     }
 }
