@@ -309,7 +309,8 @@ final class GroundedProposer {
         for (Field f : sig.fields()) {
             (f.isInput() ? in : out).add(f.name());
         }
-        return predictor.getClass().getSimpleName() + "(" + String.join(", ", in) + ") -> " + String.join(", ", out);
+        String name = predictor.getClass().getSimpleName().isEmpty() ? "Predict" : predictor.getClass().getSimpleName();
+        return name + "(" + String.join(", ", in) + ") -> " + String.join(", ", out);
     }
 
     // ------------------------------------------------------------------ text helpers (DSPy's propose/utils.py)

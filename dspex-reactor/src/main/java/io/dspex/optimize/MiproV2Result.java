@@ -67,10 +67,10 @@ public record MiproV2Result<P extends Program>(P best, double bestScore, double 
                                            int evalCallsSoFar, P program, Optional<EvaluationResult> evaluation,
                                            Optional<Throwable> error) {
 
-        /** Copies the choices. */
+        /** Copies the choices (in predictor order). */
         public Trial {
-            instructions = Map.copyOf(new LinkedHashMap<>(instructions));
-            demoSets = Map.copyOf(new LinkedHashMap<>(demoSets));
+            instructions = Collections.unmodifiableMap(new LinkedHashMap<>(instructions));
+            demoSets = Collections.unmodifiableMap(new LinkedHashMap<>(demoSets));
         }
     }
 
