@@ -280,7 +280,9 @@ public final class Predict extends Module implements Predictor {
         Adapter a = first(local.adapter(), adapter, global.adapter());
         RetryPolicy r = first(local.retry(), retry, global.retry());
         CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
-        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg, ctx);
+        // Inside a Refine attempt that has advice, the adapter also sends this predictor's hint.
+        Adapter resolved = HintAdapter.wrap(ctx, signature, a == null ? DEFAULT_ADAPTER : a);
+        return new Run(l, resolved, r == null ? RetryPolicy.defaults() : r, cfg, ctx);
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b, @Nullable T c) {
