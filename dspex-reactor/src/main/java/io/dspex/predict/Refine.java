@@ -48,7 +48,8 @@ import reactor.util.context.ContextView;
  *       adapter it would use otherwise; the trajectory of a hinted attempt shows the hint among the inputs.</li>
  *   <li>The advice call uses the settings' LM and adapter (the Context's, else the global ones; else the first
  *       predictor's own LM) without the attempts' rollout id or temperature; its usage is part of the prediction's.
- *       A failed advice call fails that attempt, as in DSPy.</li>
+ *       A failed advice call fails that attempt, as in DSPy. Unlike DSPy, the advice call is not recorded in an
+ *       optimizer's {@code Trace}: it is not one of the program's predictors.</li>
  * </ul>
  *
  * <p>Python can send a function's source code; Java cannot, so the program's code defaults to the module's structure
@@ -231,7 +232,8 @@ public final class Refine extends Module {
                 kwargs.put("target_threshold", dumps(threshold));
                 kwargs.put("reward_value", dumps(score));
                 kwargs.put("module_names", dumps(moduleNames));
-                return advisor(ctx).forward(Example.of(kwargs));
+                // Not recorded in the caller's trace (DSPy records it there, where no optimizer can name it).
+                return advisor(ctx).forward(Example.of(kwargs)).contextWrite(c -> c.delete(Trace.class));
             }).map(p -> {
                 advice = adviceOf(p.get("advice"));
                 return p;
