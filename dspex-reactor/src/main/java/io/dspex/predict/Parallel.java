@@ -66,7 +66,11 @@ public final class Parallel {
      * @param example its inputs
      */
     public record Pair(Program program, Example example) {
-        /** @throws IllegalArgumentException when a component is null */
+        /**
+         * @param program the program
+         * @param example its inputs
+         * @throws IllegalArgumentException when a component is null
+         */
         public Pair {
             if (program == null || example == null) {
                 throw new IllegalArgumentException("a Parallel pair needs a program and an example");
