@@ -79,10 +79,12 @@ import reactor.core.publisher.Mono;
  * <p><b>Budget.</b> Given in metric calls (one per example a candidate runs on, as GEPA counts them; the extra
  * predictor-level feedback calls made while building a reflective dataset are not counted, as in GEPA):
  * {@code maxMetricCalls}, {@code maxFullEvals} ({@code n * (trainset + valset)}, or {@code n * trainset} without a
- * valset) or {@code auto} (DSPy's formula for 6, 12 or 18 candidates). It is <em>never exceeded</em>: a step runs
- * only when the calls left cover it and what must follow it (the parent's minibatch; then the child's minibatch and
- * one validation pass before reflecting; a merge's subsample and one validation pass). Where gepa would overrun its
- * budget, this run stops short instead; otherwise it makes gepa's calls.
+ * valset) or {@code auto} (DSPy's formula for 6, 12 or 18 candidates). It is <em>never exceeded</em>: gepa checks
+ * the budget only between iterations and may overrun it within one (by up to two minibatches and a validation
+ * pass); here every evaluation starts only when its calls fit in what is left, and the run stops at the first one
+ * that does not (the reflection LM is not asked when the new candidate could not be scored; an accepted candidate
+ * that could not be scored on the valset is dropped). So a run makes exactly gepa's calls when gepa stays within the
+ * budget, and stops short where gepa would overrun it.
  *
  * <p><b>Seeds.</b> As in gepa, one {@code random.Random(seed)} drives parent selection, minibatches and merges, and
  * a second one the reflective dataset's draws; both are CPython's algorithm ({@link PythonRandom}), so with a
@@ -363,8 +365,8 @@ public final class Gepa implements Teleprompter {
         }
 
         private Mono<Void> merge(GepaMerge.Attempt attempt, List<Integer> ids) {
-            if (budget - used < ids.size() + val.size()) {
-                return stop("a merge needs " + (ids.size() + val.size()) + " metric calls");
+            if (budget - used < ids.size()) {
+                return stop("scoring a merge needs " + ids.size() + " metric calls");
             }
             return scoreOnValset(attempt.program(), ids).flatMap(after -> {
                 used += ids.size();
@@ -420,9 +422,8 @@ public final class Gepa implements Teleprompter {
                 int pid = nextComponent.get(parent);
                 nextComponent.set(parent, (pid + 1) % names.size());
                 String component = names.get(pid);
-                if (budget - used < m + val.size()) {
-                    return stop("reflecting needs " + (m + val.size())
-                            + " metric calls to score the new candidate");
+                if (budget - used < m) {
+                    return stop("scoring a new candidate on the minibatch needs " + m + " metric calls");
                 }
                 List<Map<String, Object>> dataset;
                 try {
@@ -580,7 +581,12 @@ public final class Gepa implements Teleprompter {
             });
         }
 
+        /** Scores an accepted candidate on the valset and adds it; when that does not fit the budget, stops. */
         private Mono<Integer> addAfterValset(Map<String, String> candidate, List<Integer> parentIds) {
+            if (budget - used < val.size()) {
+                return stop("scoring the accepted candidate on the valset needs " + val.size()
+                        + " metric calls; it is dropped").then(Mono.empty());
+            }
             return scoreOnValset(candidate, allIds(val.size())).map(scores -> {
                 int before = used;
                 used += scores.length;
