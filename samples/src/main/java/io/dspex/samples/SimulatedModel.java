@@ -34,6 +34,10 @@ import java.util.regex.Pattern;
  *       JSON object (the JsonAdapter), it answers with one.</li>
  * </ol>
  *
+ * <p>Two more behaviours live in classes of their own: instructions that say to spell numbers out teach the style
+ * as a demo does ({@code SimulatedInstructions}), and a GEPA reflection prompt is answered by the
+ * {@link SimulatedReflectionModel}.
+ *
  * <p>The bundled dataset ({@code arithmetic.jsonl}) follows a house style that a real model would also have to
  * learn from examples: numbers from zero to nine are written in words, larger ones in digits. So an unoptimized
  * program gets only the answers of 10 and above right, and a program whose prompt carries demos that spell out
@@ -84,6 +88,9 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
      * @return the reply text
      */
     public String answer(List<Message> messages) {
+        if (SimulatedReflectionModel.handles(messages)) {
+            return SimulatedReflectionModel.answer(messages.get(0).content());
+        }
         String system = "";
         int first = 0;
         if (!messages.isEmpty() && messages.get(0).role() == Message.Role.SYSTEM) {
@@ -104,7 +111,8 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
                 : !inputs.isEmpty() && given.containsKey(inputs.get(0).name()) ? given.get(inputs.get(0).name())
                 : last >= first ? messages.get(last).content() : "";
         String answerField = answerField(outputs);
-        long spellUpTo = largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField);
+        long spellUpTo = Math.max(largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField),
+                SimulatedInstructions.spellUpTo(system).orElse(-1));
 
         Map<String, String> values = solve(question.strip(), spellUpTo);
         Map<String, String> out = new LinkedHashMap<>();
