@@ -14,6 +14,9 @@
  * System.out.println(result.score() + "%");
  * System.out.println(result.table(5));
  * }</pre>
+ *
+ * <p>A {@link io.dspex.evaluate.FeedbackMetric} also explains each score in words
+ * ({@link io.dspex.evaluate.ScoreWithFeedback}), for reflective optimizers such as {@code io.dspex.optimize.Gepa}.
  */
 @NullMarked
 package io.dspex.evaluate;

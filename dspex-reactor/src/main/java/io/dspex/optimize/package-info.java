@@ -15,11 +15,19 @@
  *   <li>{@link io.dspex.optimize.MiproV2}: instructions and demos together: bootstrapped demo sets, grounded
  *       instruction proposals, and a Tree-structured Parzen Estimator search over one choice of each per
  *       predictor, on minibatches with periodic full evaluations.</li>
+ *   <li>{@link io.dspex.optimize.Gepa}: a reflection LM reads runs and the metric's feedback
+ *       ({@link io.dspex.evaluate.FeedbackMetric}) and rewrites one predictor's instructions at a time; a Pareto
+ *       frontier over validation instances keeps diverse candidates; a budget in metric calls that is never
+ *       exceeded.</li>
+ *   <li>{@link io.dspex.optimize.Simba}: samples runs, finds the examples they disagree on, and appends the best
+ *       run as demos or the prompt model's advice as rules.</li>
  * </ul>
  *
  * <p>Seeded choices use CPython's {@code random} algorithm bit for bit, so under the same seed the demos chosen
  * are the ones DSPy 3.3 chooses for the same training set and teacher outcomes; MIPROv2's search draws what
- * Optuna's TPE sampler draws, so its trials choose what DSPy's choose for the same LM answers.
+ * Optuna's TPE sampler draws, so its trials choose what DSPy's choose for the same LM answers; SIMBA's
+ * Poisson draws are NumPy's {@code default_rng}'s. Each optimizer's documentation says where DSPy's choices cannot
+ * be reproduced.
  */
 @NullMarked
 package io.dspex.optimize;

@@ -18,7 +18,7 @@ import java.util.List;
  *
  * <p>With the simulated model: the unoptimized instruction leaves small numbers in digits (60% on the dev set); the
  * proposer reads the training examples, notices the house style and proposes instructions, some of which state it;
- * the search finds one that does, and the model then follows it ({@link SimulatedInstructionRules}).
+ * the search finds one that does, and the model then follows it ({@link SimulatedInstructions}).
  *
  * <pre>{@code
  * OptimizeInstructions.Result r = OptimizeInstructions.run(provider.lm(), System.out);

@@ -25,7 +25,7 @@ public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
     public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch",
-            "optimize-instructions");
+            "optimize-instructions", "optimize-gepa");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -98,6 +98,8 @@ public final class Samples {
             case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),
                     arg(args, 1, OUTPUT_DIR.resolve("answers.jsonl")), out);
             case "optimize-instructions" -> OptimizeInstructions.run(provider.lm(), out);
+            case "optimize-gepa" -> OptimizeGepa.run(provider.lm(), provider.lm(),
+                    arg(args, 0, OUTPUT_DIR.resolve("arithmetic-gepa.json")), out);
             default -> throw new IllegalStateException("unreachable: " + name);
         }
     }

@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
  *       message and the last user message. The simulated model writes its answer as <b>digits</b> ({@code 42}),
  *       except that it <b>spells a number out in words</b> ({@code seven}) when the prompt contains a demo whose
  *       answer spells out a number at least as large. With no demos it always answers in digits.</li>
- *   <li><b>Instructions.</b> Instructions asking for numbers "in words" teach the same as a demo spelling out
- *       nine ({@link SimulatedInstructionRules}); an instruction optimizer's own prompts are answered by
- *       {@link SimulatedProposerModel}.</li>
+ *   <li><b>Instructions.</b> Instructions that say numbers from A to B are written in words teach the same as a
+ *       demo spelling out B ({@link SimulatedInstructions}); an instruction optimizer's own prompts are answered by
+ *       {@link SimulatedProposerModel}, and a GEPA reflection prompt by {@link SimulatedReflectionModel}.</li>
  *   <li><b>Format.</b> It replies in the ChatAdapter's format: one {@code [[ ## field ## ]]} block per output field
  *       in the system message's order, then {@code [[ ## completed ## ]]}; a {@code reasoning} field (what
  *       {@code ChainOfThought} adds) gets the working ("12 times 3 is 36."). When the system message asks for a
@@ -87,6 +87,9 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
      * @return the reply text
      */
     public String answer(List<Message> messages) {
+        if (SimulatedReflectionModel.handles(messages)) {
+            return SimulatedReflectionModel.answer(messages.get(0).content());
+        }
         String system = "";
         int first = 0;
         if (!messages.isEmpty() && messages.get(0).role() == Message.Role.SYSTEM) {
@@ -111,7 +114,7 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
                 : last >= first ? messages.get(last).content() : "";
         String answerField = answerField(outputs);
         long spellUpTo = Math.max(largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField),
-                SimulatedInstructionRules.spellUpTo(system));
+                SimulatedInstructions.spellUpTo(system).orElse(-1));
 
         Map<String, String> values = solve(question.strip(), spellUpTo);
         Map<String, String> out = new LinkedHashMap<>();

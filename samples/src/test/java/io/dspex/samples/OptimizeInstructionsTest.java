@@ -39,8 +39,9 @@ class OptimizeInstructionsTest {
     @Test
     void theTaskModelFollowsOnlyInstructionsThatAskForWords() {
         assertThat(ask("Answer the arithmetic question.", "What is 3 plus 4?")).containsEntry("answer", "7");
-        assertThat(ask("Write small numbers in words.", "What is 3 plus 4?")).containsEntry("answer", "seven");
-        assertThat(ask("Write small numbers in words.", "What is 30 plus 4?")).containsEntry("answer", "34");
+        assertThat(ask("Write numbers from zero to nine in words.", "What is 3 plus 4?")).containsEntry("answer", "seven");
+        assertThat(ask("Write numbers from zero to nine in words.", "What is 30 plus 4?")).containsEntry("answer", "34");
+        assertThat(ask("Write numbers from zero to three in words.", "What is 3 plus 4?")).containsEntry("answer", "7");
         // the rule reads the instructions only, not the field names or the question
         assertThat(ask("Answer.", "What is 3 plus 4? Reply in words.")).containsEntry("answer", "7");
     }
