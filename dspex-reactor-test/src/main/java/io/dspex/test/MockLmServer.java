@@ -37,7 +37,7 @@ import reactor.netty.http.server.HttpServerResponse;
  * A language-model server on 127.0.0.1 for tests and load runs, speaking one {@link Protocol wire protocol}:
  * OpenAI's chat completions (the default: {@code POST /v1/chat/completions}, JSON or server-sent events with
  * {@code "stream": true}, {@code n} choices, usage; {@code POST /v1/embeddings}), Anthropic's Messages API
- * ({@code POST /v1/messages}, {@code x-api-key} and {@code anthropic-version} required, its stream events) or the
+ * ({@code POST /v1/messages}, a key and {@code anthropic-version} required, its stream events) or the
  * Gemini API ({@code POST /v1beta/models/{model}:generateContent}, {@code :streamGenerateContent?alt=sse},
  * {@code :embedContent}, {@code :batchEmbedContents}, {@code x-goog-api-key} required). Embeddings are deterministic
  * vectors ({@link #embeddingOf}). It answers from rules, adds latency, and injects faults (statuses with
