@@ -485,6 +485,7 @@ public final class MockLmServer implements AutoCloseable {
     // ---------------------------------------------------------------- serving
 
     private Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+        long arrived = System.nanoTime();
         String uri = req.uri();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
@@ -512,8 +513,8 @@ public final class MockLmServer implements AutoCloseable {
             }
             Map<String, String> headers = new LinkedHashMap<>();
             req.requestHeaders().forEach(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
-            ParsedRequest pr = new ParsedRequest(number, path, query, Collections.unmodifiableMap(headers), bytes,
-                    json, protocol);
+            ParsedRequest pr = new ParsedRequest(number, arrived, path, query, Collections.unmodifiableMap(headers),
+                    bytes, json, protocol);
             if (record) {
                 recorded.add(pr);
                 if (recordedSize.incrementAndGet() > maxRecorded) {

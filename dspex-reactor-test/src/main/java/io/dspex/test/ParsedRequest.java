@@ -25,6 +25,7 @@ public final class ParsedRequest {
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final long number;
+    private final long arrivalNanos;
     private final String path;
     private final String query;
     private final Map<String, String> headers;
@@ -35,9 +36,10 @@ public final class ParsedRequest {
     private volatile @Nullable Map<String, @Nullable Object> body;
     private volatile @Nullable List<Message> messages;
 
-    ParsedRequest(long number, String path, String query, Map<String, String> headers, byte[] rawBody, JsonNode json,
-                  MockLmServer.Protocol protocol) {
+    ParsedRequest(long number, long arrivalNanos, String path, String query, Map<String, String> headers,
+                  byte[] rawBody, JsonNode json, MockLmServer.Protocol protocol) {
         this.number = number;
+        this.arrivalNanos = arrivalNanos;
         this.path = path;
         this.query = query;
         this.headers = headers;
@@ -45,6 +47,14 @@ public final class ParsedRequest {
         this.json = json;
         this.protocol = protocol;
         this.wire = protocol.wire();
+    }
+
+    /**
+     * @return {@code System.nanoTime()} when the server began handling the request (its head had arrived), for
+     *         measuring how requests were spread in time at the server
+     */
+    public long arrivalNanos() {
+        return arrivalNanos;
     }
 
     /** @return the wire protocol the request was sent in (the server's) */
