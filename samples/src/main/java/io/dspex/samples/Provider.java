@@ -7,6 +7,7 @@ import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.test.MockLmServer;
 import java.util.Map;
 import java.util.Optional;
+import reactor.core.Disposable;
 
 /**
  * Which language model the samples use, chosen from the environment:
@@ -48,11 +49,11 @@ public final class Provider implements AutoCloseable {
     public static final String SIMULATED_MODEL = "dspex-simulated";
 
     private final LanguageModel lm;
-    private final AutoCloseable client;
+    private final Disposable client;
     private final MockLmServer server;
     private final String description;
 
-    private <T extends LanguageModel & AutoCloseable> Provider(T lm, MockLmServer server, String description) {
+    private <T extends LanguageModel & Disposable> Provider(T lm, MockLmServer server, String description) {
         this.lm = lm;
         this.client = lm;
         this.server = server;
@@ -174,9 +175,7 @@ public final class Provider implements AutoCloseable {
     @Override
     public void close() {
         try {
-            client.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the LM client failed", e);
+            client.dispose();
         } finally {
             if (server != null) {
                 server.close();
