@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Anthropic's Messages API: {@code POST /v1/messages} (a message, or server-sent events from {@code message_start}
  * to {@code message_stop} with {@code "stream": true}); a key ({@code x-api-key}, or a bearer token as the official
- * SDK 3.x sends it) and {@code anthropic-version} required; {@code max_tokens} required; one answer per request (Anthropic has no {@code n}); errors as
+ * SDK 3.x sends it) and {@code anthropic-version} required; {@code max_tokens} required; one answer per request
+ * (Anthropic has no {@code n}); errors as
  * {@code {"type": "error", "error": {"type", "message"}}} with the {@code request-id} header. It has no embeddings.
  */
 final class AnthropicWire extends Wire {
@@ -34,7 +35,8 @@ final class AnthropicWire extends Wire {
     void check(ParsedRequest pr) {
         String key = pr.header("x-api-key");
         String bearer = pr.header("authorization");
-        if ((key == null || key.isBlank()) && (bearer == null || !bearer.startsWith("Bearer ") || bearer.length() < 8)) {
+        boolean hasBearer = bearer != null && bearer.startsWith("Bearer ") && bearer.length() > 7;
+        if ((key == null || key.isBlank()) && !hasBearer) {
             throw new Rejected(401, "x-api-key header is required");
         }
         if (pr.header("anthropic-version") == null) {

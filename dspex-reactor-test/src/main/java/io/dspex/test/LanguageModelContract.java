@@ -58,8 +58,9 @@ import reactor.test.StepVerifier;
  *
  * <p>The suite drives the server only through what every wire protocol shares: the reply scripting of
  * {@link MockLmServer} ({@code reply}, {@code replies}, {@code faultWhen}), {@link Fault}s, the request count and
- * the connection counters. Override {@link #createServer()} to configure the server (for instance its wire
- * protocol, when it speaks several). A model that is not an HTTP client (such as {@link ScriptedLm}) answers
+ * the connection counters. Override {@link #createServer()} to configure the server, for instance its wire
+ * protocol ({@code MockLmServer.create(MockLmServer.Protocol.ANTHROPIC)}). A model that is not an HTTP client (such
+ * as {@link ScriptedLm}) answers
  * {@code false} to {@link #usesServer()}: then no server is started, the cases about the wire, connections, HTTP
  * failures, timeouts and keys are skipped, and the suite scripts the model through {@link #scriptReply},
  * {@link #scriptReplies}, {@link #scriptEcho}, {@link #scriptFailureWhen} and {@link #requestCount()}, which the
@@ -445,7 +446,8 @@ public abstract class LanguageModelContract {
         List<LmChunk> chunks = lm.stream(ask("go").withConfig(CallConfig.empty().withN(2))).collectList().block(WAIT);
         assertThat(chunks).isNotNull();
         if (choicesAreSeparateRequests()) {
-            assertThat(List.of(join(chunks, 0), join(chunks, 1))).containsExactlyInAnyOrder("alpha beta", "gamma delta");
+            assertThat(List.of(join(chunks, 0), join(chunks, 1)))
+                    .containsExactlyInAnyOrder("alpha beta", "gamma delta");
             assertThat(chunks.get(chunks.size() - 1).usage()).as("the last chunk carries the summed usage")
                     .isNotNull().extracting(u -> u.completionTokens()).isEqualTo(4L);
         } else {

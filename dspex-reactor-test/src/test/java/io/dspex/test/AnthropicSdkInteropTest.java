@@ -57,7 +57,8 @@ class AnthropicSdkInteropTest {
         Message m = client.messages().create(MessageCreateParams.builder().model("claude-mock").maxTokens(100)
                 .system("Be terse.").addUserMessage("Capital of France?").build());
         assertThat(m.content()).hasSize(1);
-        assertThat(m.content().get(0).text()).hasValueSatisfying(t -> assertThat(t.text()).isEqualTo("Paris, of course"));
+        assertThat(m.content().get(0).text())
+                .hasValueSatisfying(t -> assertThat(t.text()).isEqualTo("Paris, of course"));
         assertThat(m.stopReason()).hasValue(StopReason.END_TURN);
         assertThat(m.model().asString()).isEqualTo("claude-mock");
         assertThat(m.usage().outputTokens()).isEqualTo(3);

@@ -165,7 +165,8 @@ class GeminiSdkInteropTest {
             sameAfterTheSdk(body.get("generationConfig"), GenerationConfig.class);
             sameAfterTheSdk(body.get("tools").get(0), Tool.class);
             sameAfterTheSdk(body.get("toolConfig"), ToolConfig.class);
-            GenerationConfig config = JsonSerializable.fromJsonNode(body.get("generationConfig"), GenerationConfig.class);
+            GenerationConfig config = JsonSerializable.fromJsonNode(body.get("generationConfig"),
+                    GenerationConfig.class);
             assertThat(config.candidateCount()).hasValue(2);
             assertThat(config.maxOutputTokens()).hasValue(77);
             assertThat(config.seed()).hasValue(7);

@@ -38,7 +38,8 @@ import reactor.netty.http.client.HttpClient;
  * <p>How a request is sent:
  * <ul>
  *   <li>the key goes in {@code x-api-key}, the API version in {@code anthropic-version} (default
- *       {@value #DEFAULT_ANTHROPIC_VERSION}); beta features are switched on with {@code header("anthropic-beta", ..)};</li>
+ *       {@value #DEFAULT_ANTHROPIC_VERSION}); beta features are switched on with
+ *       {@code header("anthropic-beta", ..)};</li>
  *   <li>leading system messages become the top-level {@code system} (a system message after the first user or
  *       assistant turn is rejected: Anthropic has no place for it);</li>
  *   <li>{@code max_tokens} is always sent: the request's, else the builder's (default {@value #DEFAULT_MAX_TOKENS});
@@ -434,8 +435,8 @@ public final class AnthropicLm implements LanguageModel, AutoCloseable, Disposab
         }
 
         /**
-         * @param maxTokens the default {@code max_tokens} ({@code >= 1}; default {@value AnthropicLm#DEFAULT_MAX_TOKENS}),
-         *                  sent when a request sets none
+         * @param maxTokens the default {@code max_tokens} ({@code >= 1}; default
+         *                  {@value AnthropicLm#DEFAULT_MAX_TOKENS}), sent when a request sets none
          * @return this
          * @throws IllegalArgumentException when below 1
          */

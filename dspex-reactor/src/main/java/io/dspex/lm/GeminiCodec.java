@@ -298,7 +298,8 @@ final class GeminiCodec {
             g.writeString(named);
             g.writeEndArray();
         } else {
-            g.writeStringField("mode", "required".equals(choice) ? "ANY" : String.valueOf(choice).toUpperCase(Locale.ROOT));
+            g.writeStringField("mode", "required".equals(choice) ? "ANY"
+                    : String.valueOf(choice).toUpperCase(Locale.ROOT));
         }
         g.writeEndObject();
         g.writeEndObject();

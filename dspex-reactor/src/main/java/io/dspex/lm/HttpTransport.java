@@ -46,7 +46,7 @@ final class HttpTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpTransport.class);
     static final byte[] EMPTY = new byte[0];
-    /** Text that looks like a key: OpenAI's and Anthropic's {@code sk-...}, a bearer token, Google's {@code AIza...}. */
+    /** Text that looks like a key: OpenAI's and Anthropic's {@code sk-...}, a bearer token, Google's AIza keys. */
     private static final Pattern KEY_LIKE = Pattern.compile("(sk-|Bearer\\s+|AIza)[A-Za-z0-9_\\-.]{6,}");
 
     /** A provider's error body, read: its message and code (or type), and a wait it asked for, if any. */
@@ -165,7 +165,8 @@ final class HttpTransport {
                     String requestId = requestId(res.responseHeaders());
                     int status = res.status().code();
                     String type = res.responseHeaders().get(HttpHeaderNames.CONTENT_TYPE);
-                    if (status >= 300 || (type != null && type.toLowerCase(Locale.ROOT).startsWith("application/json"))) {
+                    boolean json = type != null && type.toLowerCase(Locale.ROOT).startsWith("application/json");
+                    if (status >= 300 || json) {
                         return content.aggregate().asByteArray().defaultIfEmpty(EMPTY)
                                 .flatMapIterable(bytes -> read(res, bytes, whole, protocolName).asChunks());
                     }
@@ -370,7 +371,8 @@ final class HttpTransport {
                     throw new IllegalArgumentException("baseUrl must be an http(s) URL with a host, got '" + b + "'");
                 }
                 if (uri.getUserInfo() != null) {
-                    throw new IllegalArgumentException("baseUrl must not hold credentials; use apiKey(..) or header(..)");
+                    throw new IllegalArgumentException("baseUrl must not hold credentials; use apiKey(..) or "
+                            + "header(..)");
                 }
                 if (uri.getQuery() != null || uri.getFragment() != null) {
                     throw new IllegalArgumentException("baseUrl must not have a query or fragment, got '" + b + "'");
@@ -393,7 +395,8 @@ final class HttpTransport {
 
         void header(@Nullable String name, @Nullable String value) {
             if (name == null || name.isBlank() || value == null) {
-                throw new IllegalArgumentException("header name must be non-blank and value non-null, got '" + name + "'");
+                throw new IllegalArgumentException("header name must be non-blank and value non-null, got '" + name
+                        + "'");
             }
             headers.put(name, value);
         }

@@ -433,8 +433,8 @@ public final class RateLimit implements LanguageModel {
 
         /**
          * @param scheduler where waiting calls are woken, and whose clock measures the limits (default
-         *                  {@code Schedulers.parallel()} with {@code System.nanoTime()}); a {@code VirtualTimeScheduler}
-         *                  in tests
+         *                  {@code Schedulers.parallel()} with {@code System.nanoTime()}); a
+         *                  {@code VirtualTimeScheduler} in tests
          * @return this
          * @throws IllegalArgumentException when null
          */

@@ -53,7 +53,7 @@ final class WireSupport {
         return estimate;
     }
 
-    /** A tool of {@link LmRequest#tools()}: {@code {"type": "function", "function": {name, description, parameters}}}. */
+    /** A tool of {@link LmRequest#tools()}: {@code {"type": "function", "function": {name, description, ..}}}. */
     record Function(String name, @Nullable String description, @Nullable Object parameters) {
         static Function of(Map<String, Object> tool) {
             Map<?, ?> f = (Map<?, ?>) tool.get("function");

@@ -23,7 +23,8 @@ class AnthropicLmTest {
             "name", "get_weather", "description", "Weather of a city",
             "parameters", Map.of("type", "object", "properties", Map.of("city", Map.of("type", "string")))));
     private static final String MESSAGE = "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
-            + "\"model\":\"claude-x\",\"content\":[{\"type\":\"text\",\"text\":\"Paris\"}],\"stop_reason\":\"end_turn\","
+            + "\"model\":\"claude-x\",\"content\":[{\"type\":\"text\",\"text\":\"Paris\"}],"
+            + "\"stop_reason\":\"end_turn\","
             + "\"usage\":{\"input_tokens\":10,\"output_tokens\":2}}";
 
     private RawServer server;
@@ -79,8 +80,8 @@ class AnthropicLmTest {
                 .anthropicVersion("2023-01-01").header("anthropic-beta", "x").build()) {
             assertThat(other.baseUrl()).isEqualTo(AnthropicLm.DEFAULT_BASE_URL);
             assertThat(other.maxTokens()).isEqualTo(1000);
-            assertThat(other.id()).isEqualTo("anthropic:https://api.anthropic.com|claude-x|{anthropic_version=2023-01-01,"
-                    + " max_tokens=1000}").doesNotContain(KEY);
+            assertThat(other.id()).isEqualTo("anthropic:https://api.anthropic.com|claude-x|"
+                    + "{anthropic_version=2023-01-01, max_tokens=1000}").doesNotContain(KEY);
             assertThat(other.toString()).doesNotContain(KEY);
         }
         assertThatThrownBy(() -> AnthropicLm.builder().build()).hasMessageContaining("model");
@@ -133,7 +134,8 @@ class AnthropicLmTest {
         JsonNode turns = body.get("messages");
         assertThat(turns).hasSize(3);
         assertThat(turns.get(0).get("content").toString()).isEqualTo("[{\"type\":\"text\",\"text\":\"Look\"},"
-                + "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":\"image/jpeg\",\"data\":\"AAAA\"}},"
+                + "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":\"image/jpeg\","
+                + "\"data\":\"AAAA\"}},"
                 + "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":\"https://example.com/a.png\"}}]");
         assertThat(turns.get(1).get("content").toString()).isEqualTo("[{\"type\":\"tool_use\",\"id\":\"toolu_1\","
                 + "\"name\":\"get_weather\",\"input\":{\"city\":\"Paris\"}},{\"type\":\"tool_use\",\"id\":\"toolu_2\","
@@ -205,8 +207,8 @@ class AnthropicLmTest {
                 assertThat(l.retryAfter()).hasValue(Duration.ofSeconds(7));
             }).verify(WAIT);
         }
-        server.json(400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too "
-                + "long: 208310 tokens > 200000 maximum\"}}").headers(Map.of());
+        server.json(400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+                + "\"prompt is too long: 208310 tokens > 200000 maximum\"}}").headers(Map.of());
         StepVerifier.create(lm.call(ask("a"))).expectError(LmException.ContextWindowExceeded.class)
                 .verify(WAIT);
     }
@@ -265,7 +267,8 @@ class AnthropicLmTest {
         assertThat(chunks).extracting(LmChunk::text).containsExactly("Checking", " now.", "", "");
         LmChunk finishing = chunks.get(2);
         assertThat(finishing.finishReason()).isEqualTo("tool_calls");
-        assertThat(finishing.toolCalls()).containsExactly(new ToolCall("toolu_7", "get_weather", "{\"city\": \"Paris\"}"));
+        assertThat(finishing.toolCalls())
+                .containsExactly(new ToolCall("toolu_7", "get_weather", "{\"city\": \"Paris\"}"));
         assertThat(chunks.get(3).usage()).isEqualTo(new Usage(15, 30, 45, 3, 0));
         assertThat(sent().get("stream").asBoolean()).isTrue();
     }

@@ -260,14 +260,16 @@ class GeminiLmTest {
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(LmException.MalformedResponse.class)
                         .hasMessageContaining("truncated"))
                 .verify(WAIT);
-        server.sse(first + "data: {\"error\":{\"code\":503,\"message\":\"overloaded\",\"status\":\"UNAVAILABLE\"}}\r\n\r\n");
+        server.sse(first + "data: {\"error\":{\"code\":503,\"message\":\"overloaded\","
+                + "\"status\":\"UNAVAILABLE\"}}\r\n\r\n");
         StepVerifier.create(lm.stream(ask("a"))).expectNextCount(1)
                 .expectErrorSatisfies(e -> {
                     assertThat(e).isInstanceOf(LmException.StreamError.class).hasMessageContaining("UNAVAILABLE");
                     assertThat(((LmException) e).isRetryable()).isTrue();
                 })
                 .verify(WAIT);
-        server.sse(first + "data: {\"error\":{\"code\":400,\"message\":\"bad\",\"status\":\"INVALID_ARGUMENT\"}}\r\n\r\n");
+        server.sse(first + "data: {\"error\":{\"code\":400,\"message\":\"bad\","
+                + "\"status\":\"INVALID_ARGUMENT\"}}\r\n\r\n");
         StepVerifier.create(lm.stream(ask("a"))).expectNextCount(1)
                 .expectErrorSatisfies(e -> assertThat(((LmException) e).isRetryable()).isFalse())
                 .verify(WAIT);

@@ -243,7 +243,8 @@ class RateLimitTest {
         RateLimit limited = RateLimit.of(model).requestsPerMinute(600).tokensPerMinute(1000).scheduler(vts).build();
         List<String> texts = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 4; i++) {
-            limited.stream(call(i).withConfig(CallConfig.empty().withMaxTokens(400))).subscribe(c -> texts.add(c.text()));
+            limited.stream(call(i).withConfig(CallConfig.empty().withMaxTokens(400)))
+                    .subscribe(c -> texts.add(c.text()));
         }
         vts.advanceTimeBy(Duration.ofSeconds(2));
         // without the correction the third stream would wait for tokens; with it, only the spacing applies
@@ -279,7 +280,8 @@ class RateLimitTest {
     void builderRejectsBadLimitsNamingThem() {
         assertThatThrownBy(() -> RateLimit.of(null)).hasMessageContaining("LanguageModel");
         assertThatThrownBy(() -> RateLimit.of(instant()).build()).hasMessageContaining("requestsPerMinute");
-        assertThatThrownBy(() -> RateLimit.of(instant()).requestsPerMinute(0)).hasMessageContaining("requestsPerMinute");
+        assertThatThrownBy(() -> RateLimit.of(instant()).requestsPerMinute(0))
+                .hasMessageContaining("requestsPerMinute");
         assertThatThrownBy(() -> RateLimit.of(instant()).tokensPerMinute(-1)).hasMessageContaining("tokensPerMinute");
         LanguageModel model = instant();
         RateLimit limited = RateLimit.of(model).requestsPerMinute(5).build();

@@ -55,7 +55,8 @@ class RetryAfterTest {
                 "anthropic-ratelimit-output-tokens-remaining", "0",
                 "anthropic-ratelimit-output-tokens-reset", "2025-06-01T12:00:30+00:00");
         assertThat(RetryAfter.fromRateLimitHeaders(anthropic::get, NOW)).isEqualTo(Duration.ofSeconds(30));
-        Map<String, String> notUsedUp = Map.of("x-ratelimit-remaining-requests", "3", "x-ratelimit-reset-requests", "1s");
+        Map<String, String> notUsedUp = Map.of("x-ratelimit-remaining-requests", "3",
+                "x-ratelimit-reset-requests", "1s");
         assertThat(RetryAfter.fromRateLimitHeaders(notUsedUp::get, NOW)).isNull();
     }
 
