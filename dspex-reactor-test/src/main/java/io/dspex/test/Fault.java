@@ -31,7 +31,11 @@ public final class Fault {
         TRUNCATED,
         /** Answer 200 with a body that is not JSON (or, in a stream, an event that is not). */
         MALFORMED_JSON,
-        /** In a stream, send an error event after the first piece (a non-streamed request gets a 500). */
+        /**
+         * In a stream, send an error event after the first piece, in the protocol's form (OpenAI's error object,
+         * Anthropic's {@code error} event of type {@code overloaded_error}, Gemini's status {@code UNAVAILABLE}); a
+         * non-streamed request gets a 500.
+         */
         STREAM_ERROR,
         /** Wait, then answer normally. */
         DELAY,
@@ -62,7 +66,9 @@ public final class Fault {
 
     /**
      * @param status  any HTTP status, e.g. 429
-     * @param message the provider message in an OpenAI-style error body {@code {"error":{"message":..}}}
+     * @param message the provider message, in the server protocol's error body (OpenAI's
+     *                {@code {"error":{"message":..}}}, Anthropic's {@code {"type":"error","error":{"type","message"}}}
+     *                with the status's error type, Gemini's {@code google.rpc.Status})
      * @return the fault
      */
     public static Fault status(int status, @Nullable String message) {

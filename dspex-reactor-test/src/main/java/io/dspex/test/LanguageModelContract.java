@@ -58,8 +58,9 @@ import reactor.test.StepVerifier;
  *
  * <p>The suite drives the server only through what every wire protocol shares: the reply scripting of
  * {@link MockLmServer} ({@code reply}, {@code replies}, {@code faultWhen}), {@link Fault}s, the request count and
- * the connection counters. Override {@link #createServer()} to configure the server (for instance its wire
- * protocol, when it speaks several). A model that is not an HTTP client (such as {@link ScriptedLm}) answers
+ * the connection counters. Override {@link #createServer()} to configure the server, for instance its wire
+ * protocol ({@code MockLmServer.create(MockLmServer.Protocol.ANTHROPIC)}). A model that is not an HTTP client (such
+ * as {@link ScriptedLm}) answers
  * {@code false} to {@link #usesServer()}: then no server is started, the cases about the wire, connections, HTTP
  * failures, timeouts and keys are skipped, and the suite scripts the model through {@link #scriptReply},
  * {@link #scriptReplies}, {@link #scriptEcho}, {@link #scriptFailureWhen} and {@link #requestCount()}, which the
@@ -135,6 +136,16 @@ public abstract class LanguageModelContract {
     /** @return whether the model returns several choices for {@link CallConfig#withN} (default true) */
     protected boolean supportsSeveralChoices() {
         return true;
+    }
+
+    /**
+     * @return whether the model asks for {@code n} choices with {@code n} separate requests, as an Anthropic client
+     *         must (its API has no {@code n}); default false. Then which scripted reply becomes which choice follows
+     *         the order in which the parallel requests reach the server, so the cases about several choices check
+     *         that every choice got one of the replies, once each, in any order
+     */
+    protected boolean choicesAreSeparateRequests() {
+        return false;
     }
 
     /** @return whether the model accepts a {@link CallConfig#withSeed seed} (default true) */
@@ -374,10 +385,19 @@ public abstract class LanguageModelContract {
         scriptReplies("one", "two", "three");
         StepVerifier.create(lm.call(ask("count").withConfig(CallConfig.empty().withN(3))))
                 .assertNext(r -> {
-                    assertThat(r.texts()).containsExactly("one", "two", "three");
-                    assertThat(r.text()).isEqualTo("one");
+                    if (choicesAreSeparateRequests()) {
+                        assertThat(r.texts()).containsExactlyInAnyOrder("one", "two", "three");
+                        assertThat(r.usage().completionTokens()).as("the usage of the three requests, summed")
+                                .isEqualTo(3);
+                    } else {
+                        assertThat(r.texts()).containsExactly("one", "two", "three");
+                        assertThat(r.text()).isEqualTo("one");
+                    }
                 })
                 .verifyComplete();
+        if (choicesAreSeparateRequests()) {
+            assertThat(requestCount()).isEqualTo(3);
+        }
     }
 
     /** Quotes, backslashes, control characters and non-ASCII text survive the trip there and back. */
@@ -425,8 +445,15 @@ public abstract class LanguageModelContract {
         scriptReplies("alpha beta", "gamma delta");
         List<LmChunk> chunks = lm.stream(ask("go").withConfig(CallConfig.empty().withN(2))).collectList().block(WAIT);
         assertThat(chunks).isNotNull();
-        assertThat(join(chunks, 0)).isEqualTo("alpha beta");
-        assertThat(join(chunks, 1)).isEqualTo("gamma delta");
+        if (choicesAreSeparateRequests()) {
+            assertThat(List.of(join(chunks, 0), join(chunks, 1)))
+                    .containsExactlyInAnyOrder("alpha beta", "gamma delta");
+            assertThat(chunks.get(chunks.size() - 1).usage()).as("the last chunk carries the summed usage")
+                    .isNotNull().extracting(u -> u.completionTokens()).isEqualTo(4L);
+        } else {
+            assertThat(join(chunks, 0)).isEqualTo("alpha beta");
+            assertThat(join(chunks, 1)).isEqualTo("gamma delta");
+        }
     }
 
     /** A body that arrives slowly, piece by piece, still arrives whole, called or streamed. */

@@ -1,8 +1,5 @@
 package io.dspex.test;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -11,13 +8,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,11 +34,16 @@ import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
 /**
- * An OpenAI-compatible server on 127.0.0.1 for tests and load runs: {@code POST /v1/chat/completions} (JSON, or
- * server-sent events with {@code "stream": true}, honouring {@code n} and reporting usage) and
- * {@code POST /v1/embeddings} (deterministic vectors). It answers from rules, adds latency, and injects faults
- * (statuses with {@code Retry-After}, resets, slow or truncated bodies, malformed JSON, stream errors) for
- * chosen requests or at random with a seed. It records what it received and counts connections.
+ * A language-model server on 127.0.0.1 for tests and load runs, speaking one {@link Protocol wire protocol}:
+ * OpenAI's chat completions (the default: {@code POST /v1/chat/completions}, JSON or server-sent events with
+ * {@code "stream": true}, {@code n} choices, usage; {@code POST /v1/embeddings}), Anthropic's Messages API
+ * ({@code POST /v1/messages}, a key and {@code anthropic-version} required, its stream events) or the
+ * Gemini API ({@code POST /v1beta/models/{model}:generateContent}, {@code :streamGenerateContent?alt=sse},
+ * {@code :embedContent}, {@code :batchEmbedContents}, {@code x-goog-api-key} required). Embeddings are deterministic
+ * vectors ({@link #embeddingOf}). It answers from rules, adds latency, and injects faults (statuses with
+ * {@code Retry-After}, resets, slow or truncated bodies, malformed JSON, stream errors) for chosen requests or at
+ * random with a seed, each in the protocol's own error bodies and events. It records what it received and counts
+ * connections.
  *
  * <pre>{@code
  * try (MockLmServer server = MockLmServer.create().reply(r -> "Paris").start()) {
@@ -54,20 +52,46 @@ import reactor.netty.http.server.HttpServerResponse;
  *     ...
  *     assertThat(server.requestCount()).isEqualTo(2);
  * }
+ * try (MockLmServer claude = MockLmServer.create(MockLmServer.Protocol.ANTHROPIC).reply("Paris").start()) {
+ *     AnthropicLm lm = AnthropicLm.builder().baseUrl(claude.baseUrl()).apiKey("k").model("m").build();
+ * }
  * }</pre>
  *
  * <p>Rules and fault plans may change while the server runs; they are checked in the order added, and the first
  * that matches wins: a matching fault first, then per choice the {@link #replies replies in sequence}, the
  * {@link #when rules} and the {@link #reply reply}. For {@code n > 1} each choice takes the next reply in sequence or
- * applies the rule again. {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
- * {@code replies}, {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests},
- * {@code lastRequest}, {@code requestCount}), so a test moves between the two without relearning it.
+ * applies the rule again (an Anthropic client sends one request per choice, so there each request takes one).
+ * {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when}, {@code replies},
+ * {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests}, {@code lastRequest},
+ * {@code requestCount}), so a test moves between the two without relearning it, and the protocols share it all:
+ * a test of one provider's client moves to another's by changing the protocol.
  */
 public final class MockLmServer implements AutoCloseable {
 
-    private static final JsonFactory FACTORY = ParsedRequest.MAPPER.getFactory();
     private static final byte[] EMPTY = new byte[0];
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The wire protocol a server speaks: the paths it serves, the request fields it reads, and the bodies, streams
+     * and error bodies it answers with. {@link LanguageModelContract#createServer()} picks one per provider.
+     */
+    public enum Protocol {
+        /** OpenAI's chat completions and embeddings under {@code /v1}: the default. */
+        OPENAI(new OpenAiWire()),
+        /** Anthropic's Messages API, {@code /v1/messages}; no embeddings. */
+        ANTHROPIC(new AnthropicWire()),
+        /** The Gemini API, {@code /v1beta/models/{model}:generateContent} and its stream and embeddings methods. */
+        GEMINI(new GeminiWire());
+
+        private final Wire wire;
+
+        Protocol(Wire wire) {
+            this.wire = wire;
+        }
+
+        Wire wire() {
+            return wire;
+        }
+    }
 
     private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
     }
@@ -94,13 +118,32 @@ public final class MockLmServer implements AutoCloseable {
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong closed = new AtomicLong();
     private volatile @Nullable DisposableServer server;
+    private final Protocol protocol;
+    private final Wire wire;
 
-    private MockLmServer() {
+    private MockLmServer(Protocol protocol) {
+        this.protocol = protocol;
+        this.wire = protocol.wire();
     }
 
-    /** @return a server, not yet started; configure it, then {@link #start()} */
+    /** @return an OpenAI-compatible server, not yet started; configure it, then {@link #start()} */
     public static MockLmServer create() {
-        return new MockLmServer();
+        return new MockLmServer(Protocol.OPENAI);
+    }
+
+    /**
+     * @param protocol the wire protocol to speak
+     * @return a server of that protocol, not yet started; configure it, then {@link #start()}
+     * @throws IllegalArgumentException when the protocol is null
+     */
+    public static MockLmServer create(Protocol protocol) {
+        requireNonNull(protocol, "protocol");
+        return new MockLmServer(protocol);
+    }
+
+    /** @return the wire protocol this server speaks */
+    public Protocol protocol() {
+        return protocol;
     }
 
     /**
@@ -162,9 +205,14 @@ public final class MockLmServer implements AutoCloseable {
         return s.port();
     }
 
-    /** @return the base URL a client uses, {@code http://127.0.0.1:PORT/v1} */
+    /**
+     * @return the base URL a client of the protocol is configured with: {@code http://127.0.0.1:PORT/v1} for OpenAI
+     *         (as OpenAI documents {@code https://api.openai.com/v1}), {@code http://127.0.0.1:PORT} for Anthropic and
+     *         Gemini (as their clients take {@code https://api.anthropic.com} and
+     *         {@code https://generativelanguage.googleapis.com})
+     */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port() + "/v1";
+        return "http://127.0.0.1:" + port() + wire.basePath();
     }
 
     // ---------------------------------------------------------------- rules
@@ -437,18 +485,20 @@ public final class MockLmServer implements AutoCloseable {
     // ---------------------------------------------------------------- serving
 
     private Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
-        String path = req.fullPath();
-        if (req.method().name().equals("GET") && path.equals("/v1/models")) {
-            return sendJson(res, 200, ("{\"object\":\"list\",\"data\":[{\"id\":\"mock-model\",\"object\":\"model\","
-                    + "\"created\":0,\"owned_by\":\"dspex\"}]}").getBytes(StandardCharsets.UTF_8), Map.of());
+        long arrived = System.nanoTime();
+        String uri = req.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        String query = q < 0 ? "" : uri.substring(q + 1);
+        String method = req.method().name();
+        Wire.Endpoint endpoint = wire.route(path);
+        if (endpoint == null) {
+            byte[] other = wire.other(method, path);
+            return other != null ? sendJson(res, 200, other, Map.of())
+                    : sendJson(res, 404, wire.errorBody(404, "unknown path " + path), Map.of());
         }
-        boolean chat = path.equals("/v1/chat/completions");
-        boolean embeddings = path.equals("/v1/embeddings");
-        if (!chat && !embeddings) {
-            return sendJson(res, 404, errorBody("unknown path " + path, "invalid_request_error"), Map.of());
-        }
-        if (!req.method().name().equals("POST")) {
-            return sendJson(res, 405, errorBody("use POST for " + path, "invalid_request_error"), Map.of());
+        if (!method.equals("POST")) {
+            return sendJson(res, 405, wire.errorBody(405, "use POST for " + path), Map.of());
         }
         return req.receive().aggregate().asByteArray().defaultIfEmpty(EMPTY).flatMap(bytes -> {
             JsonNode json;
@@ -459,11 +509,12 @@ public final class MockLmServer implements AutoCloseable {
             }
             long number = received.incrementAndGet();
             if (json == null || !json.isObject()) {
-                return sendJson(res, 400, errorBody("request body is not a JSON object", "invalid_request_error"), Map.of());
+                return sendJson(res, 400, wire.errorBody(400, "request body is not a JSON object"), Map.of());
             }
             Map<String, String> headers = new LinkedHashMap<>();
             req.requestHeaders().forEach(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
-            ParsedRequest pr = new ParsedRequest(number, path, Collections.unmodifiableMap(headers), bytes, json);
+            ParsedRequest pr = new ParsedRequest(number, arrived, path, query, Collections.unmodifiableMap(headers),
+                    bytes, json, protocol);
             if (record) {
                 recorded.add(pr);
                 if (recordedSize.incrementAndGet() > maxRecorded) {
@@ -504,7 +555,7 @@ public final class MockLmServer implements AutoCloseable {
             switch (fault.kind()) {
                 case STATUS: {
                     byte[] body = fault.rawBody() != null ? fault.rawBody().getBytes(StandardCharsets.UTF_8)
-                            : errorBody(fault.message(), errorType(fault.statusCode()));
+                            : wire.errorBody(fault.statusCode(), fault.message());
                     return sendJson(res, fault.statusCode(), body, fault.headers());
                 }
                 case RESET_BEFORE_HEADERS:
@@ -517,27 +568,34 @@ public final class MockLmServer implements AutoCloseable {
                     break;
             }
             if (fault.kind() == Fault.Kind.STREAM_ERROR && !pr.stream()) {
-                return sendJson(res, 500, errorBody(fault.message(), "server_error"), fault.headers());
+                return sendJson(res, 500, wire.errorBody(500, fault.message()), fault.headers());
             }
         }
         List<byte[]> pieces;
         boolean sse = pr.isChat() && pr.stream();
         Fault.Kind kind = fault == null ? null : fault.kind();
         try {
+            wire.check(pr);
             if (pr.isEmbeddings()) {
-                pieces = List.of(embeddingsBody(pr));
-            } else if (sse) {
-                pieces = sseEvents(pr, kind);
+                pieces = List.of(wire.embeddingsBody(pr, dimensions));
             } else {
-                pieces = List.of(kind == Fault.Kind.MALFORMED_JSON
-                        ? "{\"id\": \"chatcmpl-broken\", \"choices\": [ this is not json".getBytes(StandardCharsets.UTF_8)
-                        : chatBody(pr));
+                List<String> texts = texts(pr);
+                int prompt = promptTokens(pr);
+                if (sse) {
+                    pieces = wire.sseEvents(pr, texts, prompt, kind);
+                } else {
+                    pieces = List.of(kind == Fault.Kind.MALFORMED_JSON ? wire.malformedBody()
+                            : wire.chatBody(pr, texts, prompt));
+                }
             }
-        } catch (BadRequest e) {
-            return sendJson(res, 400, errorBody(e.getMessage(), "invalid_request_error"), Map.of());
+        } catch (Wire.Rejected e) {
+            return sendJson(res, e.status, wire.errorBody(e.status, e.getMessage()), Map.of());
         }
-        String requestId = "req_mock_" + pr.number();
-        res.status(200).header("x-request-id", requestId);
+        res.status(200);
+        String idHeader = wire.requestIdHeader();
+        if (idHeader != null) {
+            res.header(idHeader, "req_mock_" + pr.number());
+        }
         if (fault != null) {
             fault.headers().forEach(res::header);
         }
@@ -604,42 +662,7 @@ public final class MockLmServer implements AutoCloseable {
         return res.sendObject(Unpooled.wrappedBuffer(body)).then();
     }
 
-    private static String errorType(int status) {
-        if (status == 429) {
-            return "rate_limit_error";
-        }
-        if (status == 401) {
-            return "authentication_error";
-        }
-        return status >= 500 ? "server_error" : "invalid_request_error";
-    }
-
-    private static byte[] errorBody(String message, String type) {
-        return write(g -> {
-            g.writeStartObject();
-            g.writeObjectFieldStart("error");
-            g.writeStringField("message", message);
-            g.writeStringField("type", type);
-            g.writeNullField("param");
-            g.writeNullField("code");
-            g.writeEndObject();
-            g.writeEndObject();
-        });
-    }
-
-    /** A client error in the request itself, answered with 400. */
-    private static final class BadRequest extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        BadRequest(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     private List<String> texts(ParsedRequest pr) {
-        if (!pr.json().path("messages").isArray() || pr.json().path("messages").size() == 0) {
-            throw new BadRequest("'messages' must be a non-empty array");
-        }
         int n = pr.n();
         List<String> texts = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -661,71 +684,13 @@ public final class MockLmServer implements AutoCloseable {
         return String.valueOf(fallback.apply(pr));
     }
 
-    private static int words(String s) {
-        int count = 0;
-        boolean in = false;
-        for (int i = 0; i < s.length(); i++) {
-            boolean ws = Character.isWhitespace(s.charAt(i));
-            if (!ws && !in) {
-                count++;
-            }
-            in = !ws;
-        }
-        return count;
-    }
-
+    /** The prompt's token count the server reports: the words of every message plus 3 per message. */
     private static int promptTokens(ParsedRequest pr) {
         int t = 0;
-        for (JsonNode m : pr.json().path("messages")) {
-            t += words(m.path("content").asText("")) + 3;
+        for (io.dspex.lm.Message m : pr.messages()) {
+            t += Wire.words(m.content()) + 3;
         }
         return t;
-    }
-
-    private static String model(ParsedRequest pr) {
-        String m = pr.model();
-        return m == null ? "mock-model" : m;
-    }
-
-    private byte[] chatBody(ParsedRequest pr) {
-        List<String> texts = texts(pr);
-        int prompt = promptTokens(pr);
-        int completion = 0;
-        for (String t : texts) {
-            completion += words(t);
-        }
-        int completionTokens = completion;
-        return write(g -> {
-            g.writeStartObject();
-            g.writeStringField("id", "chatcmpl-mock-" + pr.number());
-            g.writeStringField("object", "chat.completion");
-            g.writeNumberField("created", 1_700_000_000L);
-            g.writeStringField("model", model(pr));
-            g.writeArrayFieldStart("choices");
-            for (int i = 0; i < texts.size(); i++) {
-                g.writeStartObject();
-                g.writeNumberField("index", i);
-                g.writeObjectFieldStart("message");
-                g.writeStringField("role", "assistant");
-                g.writeStringField("content", texts.get(i));
-                g.writeNullField("refusal");
-                g.writeEndObject();
-                g.writeNullField("logprobs");
-                g.writeStringField("finish_reason", "stop");
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            writeUsage(g, prompt, completionTokens);
-            g.writeEndObject();
-        });
-    }
-
-    private static void writeUsage(JsonGenerator g, int prompt, int completion) throws IOException {
-        g.writeObjectFieldStart("usage");
-        g.writeNumberField("prompt_tokens", prompt);
-        g.writeNumberField("completion_tokens", completion);
-        g.writeNumberField("total_tokens", prompt + completion);
-        g.writeEndObject();
     }
 
     /** Splits a reply into word-sized deltas, spaces kept with the word that follows them. */
@@ -741,104 +706,6 @@ public final class MockLmServer implements AutoCloseable {
         if (start < text.length()) {
             out.add(text.substring(start));
         }
-        return out;
-    }
-
-    private List<byte[]> sseEvents(ParsedRequest pr, Fault.Kind kind) {
-        List<String> texts = texts(pr);
-        String id = "chatcmpl-mock-" + pr.number();
-        String model = model(pr);
-        List<byte[]> events = new ArrayList<>();
-        int completion = 0;
-        for (int i = 0; i < texts.size(); i++) {
-            int index = i;
-            events.add(event(chunk(id, model, index, "assistant", "", null)));
-            if (kind == Fault.Kind.MALFORMED_JSON && i == 0) {
-                events.add("data: {\"choices\": [ not json\n\n".getBytes(StandardCharsets.UTF_8));
-            }
-            for (String d : deltas(texts.get(i))) {
-                events.add(event(chunk(id, model, index, null, d, null)));
-                if (kind == Fault.Kind.STREAM_ERROR && events.size() == 2) {
-                    events.add(event(write(g -> {
-                        g.writeStartObject();
-                        g.writeObjectFieldStart("error");
-                        g.writeStringField("message", "stream failed");
-                        g.writeStringField("type", "server_error");
-                        g.writeEndObject();
-                        g.writeEndObject();
-                    })));
-                }
-            }
-            events.add(event(chunk(id, model, index, null, null, "stop")));
-            completion += words(texts.get(i));
-        }
-        if (kind == Fault.Kind.STREAM_ERROR && events.size() < 3) {
-            events.add(1, event(write(g -> {
-                g.writeStartObject();
-                g.writeObjectFieldStart("error");
-                g.writeStringField("message", "stream failed");
-                g.writeStringField("type", "server_error");
-                g.writeEndObject();
-                g.writeEndObject();
-            })));
-        }
-        if (pr.json().path("stream_options").path("include_usage").asBoolean(false)) {
-            int prompt = promptTokens(pr);
-            int completionTokens = completion;
-            events.add(event(write(g -> {
-                g.writeStartObject();
-                g.writeStringField("id", id);
-                g.writeStringField("object", "chat.completion.chunk");
-                g.writeNumberField("created", 1_700_000_000L);
-                g.writeStringField("model", model);
-                g.writeArrayFieldStart("choices");
-                g.writeEndArray();
-                writeUsage(g, prompt, completionTokens);
-                g.writeEndObject();
-            })));
-        }
-        events.add(DONE);
-        return events;
-    }
-
-    private static byte[] chunk(String id, String model, int index, @Nullable String role, @Nullable String content,
-                                @Nullable String finish) {
-        return write(g -> {
-            g.writeStartObject();
-            g.writeStringField("id", id);
-            g.writeStringField("object", "chat.completion.chunk");
-            g.writeNumberField("created", 1_700_000_000L);
-            g.writeStringField("model", model);
-            g.writeArrayFieldStart("choices");
-            g.writeStartObject();
-            g.writeNumberField("index", index);
-            g.writeObjectFieldStart("delta");
-            if (role != null) {
-                g.writeStringField("role", role);
-            }
-            if (content != null) {
-                g.writeStringField("content", content);
-            }
-            g.writeEndObject();
-            g.writeNullField("logprobs");
-            if (finish != null) {
-                g.writeStringField("finish_reason", finish);
-            } else {
-                g.writeNullField("finish_reason");
-            }
-            g.writeEndObject();
-            g.writeEndArray();
-            g.writeNullField("usage");
-            g.writeEndObject();
-        });
-    }
-
-    private static byte[] event(byte[] json) {
-        byte[] out = new byte[json.length + 8];
-        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 6);
-        System.arraycopy(json, 0, out, 6, json.length);
-        out[out.length - 2] = '\n';
-        out[out.length - 1] = '\n';
         return out;
     }
 
@@ -862,67 +729,6 @@ public final class MockLmServer implements AutoCloseable {
             v[i] *= scale;
         }
         return v;
-    }
-
-    private byte[] embeddingsBody(ParsedRequest pr) {
-        JsonNode input = pr.json().get("input");
-        if (input == null || !(input.isTextual() || input.isArray())) {
-            throw new BadRequest("'input' must be a string or an array of strings");
-        }
-        List<String> inputs = pr.inputs();
-        boolean base64 = "base64".equals(pr.json().path("encoding_format").asText("float"));
-        int dims = pr.json().path("dimensions").asInt(dimensions);
-        int tokens = 0;
-        for (String s : inputs) {
-            tokens += words(s);
-        }
-        int promptTokens = tokens;
-        return write(g -> {
-            g.writeStartObject();
-            g.writeStringField("object", "list");
-            g.writeArrayFieldStart("data");
-            for (int i = 0; i < inputs.size(); i++) {
-                float[] v = embeddingOf(inputs.get(i), dims);
-                g.writeStartObject();
-                g.writeStringField("object", "embedding");
-                g.writeNumberField("index", i);
-                g.writeFieldName("embedding");
-                if (base64) {
-                    ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    bb.asFloatBuffer().put(v);
-                    g.writeString(Base64.getEncoder().encodeToString(bb.array()));
-                } else {
-                    g.writeStartArray();
-                    for (float f : v) {
-                        g.writeNumber(f);
-                    }
-                    g.writeEndArray();
-                }
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeStringField("model", pr.model() == null ? "mock-embedding" : pr.model());
-            g.writeObjectFieldStart("usage");
-            g.writeNumberField("prompt_tokens", promptTokens);
-            g.writeNumberField("total_tokens", promptTokens);
-            g.writeEndObject();
-            g.writeEndObject();
-        });
-    }
-
-    private interface JsonWriter {
-        void write(JsonGenerator g) throws IOException;
-    }
-
-    private static byte[] write(JsonWriter w) {
-        try (ByteArrayBuilder out = new ByteArrayBuilder(256)) {
-            try (JsonGenerator g = FACTORY.createGenerator(out)) {
-                w.write(g);
-            }
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static List<byte[]> split(byte[] b, int parts) {

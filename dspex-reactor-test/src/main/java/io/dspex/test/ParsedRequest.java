@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.lm.Message;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -26,19 +25,41 @@ public final class ParsedRequest {
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final long number;
+    private final long arrivalNanos;
     private final String path;
+    private final String query;
     private final Map<String, String> headers;
     private final byte[] rawBody;
     private final JsonNode json;
+    private final Wire wire;
+    private final MockLmServer.Protocol protocol;
     private volatile @Nullable Map<String, @Nullable Object> body;
-    private volatile List<Message> messages;
+    private volatile @Nullable List<Message> messages;
 
-    ParsedRequest(long number, String path, Map<String, String> headers, byte[] rawBody, JsonNode json) {
+    ParsedRequest(long number, long arrivalNanos, String path, String query, Map<String, String> headers,
+                  byte[] rawBody, JsonNode json, MockLmServer.Protocol protocol) {
         this.number = number;
+        this.arrivalNanos = arrivalNanos;
         this.path = path;
+        this.query = query;
         this.headers = headers;
         this.rawBody = rawBody;
         this.json = json;
+        this.protocol = protocol;
+        this.wire = protocol.wire();
+    }
+
+    /**
+     * @return {@code System.nanoTime()} when the server began handling the request (its head had arrived), for
+     *         measuring how requests were spread in time at the server
+     */
+    public long arrivalNanos() {
+        return arrivalNanos;
+    }
+
+    /** @return the wire protocol the request was sent in (the server's) */
+    public MockLmServer.Protocol protocol() {
+        return protocol;
     }
 
     /** @return the request's sequence number since the server started or was reset, from 1 */
@@ -46,19 +67,27 @@ public final class ParsedRequest {
         return number;
     }
 
-    /** @return the path, e.g. {@code /v1/chat/completions} */
+    /**
+     * @return the path without the query, e.g. {@code /v1/chat/completions}, {@code /v1/messages},
+     *         {@code /v1beta/models/gemini-2.5-flash:generateContent}
+     */
     public String path() {
         return path;
     }
 
-    /** @return whether this is a chat-completions request */
+    /** @return the query string without its {@code ?} (e.g. {@code alt=sse}), or "" when there is none */
+    public String query() {
+        return query;
+    }
+
+    /** @return whether this is a chat (generation) request: chat completions, messages, generateContent */
     public boolean isChat() {
-        return path.endsWith("/chat/completions");
+        return wire.route(path) == Wire.Endpoint.CHAT;
     }
 
     /** @return whether this is an embeddings request */
     public boolean isEmbeddings() {
-        return path.endsWith("/embeddings");
+        return wire.route(path) == Wire.Endpoint.EMBEDDINGS;
     }
 
     /**
@@ -90,39 +119,36 @@ public final class ParsedRequest {
         return new String(rawBody, StandardCharsets.UTF_8);
     }
 
-    /** @return the {@code model} field, or null when absent or not a string */
+    /**
+     * @return the model asked for: the body's {@code model} (OpenAI, Anthropic) or the one the path names (Gemini,
+     *         without its {@code models/} prefix); null when absent
+     */
     public @Nullable String model() {
-        JsonNode m = json.get("model");
-        return m != null && m.isTextual() ? m.asText() : null;
+        return wire.model(this);
     }
 
-    /** @return whether the client asked for a stream ({@code "stream": true}) */
+    /** @return whether the client asked for a stream ({@code "stream": true}, or Gemini's streamGenerateContent) */
     public boolean stream() {
-        return json.path("stream").asBoolean(false);
+        return wire.stream(this);
     }
 
-    /** @return the number of choices asked for ({@code n}, default 1) */
+    /** @return the number of choices asked for ({@code n}, Gemini's {@code candidateCount}; 1 for Anthropic) */
     public int n() {
-        return Math.max(1, json.path("n").asInt(1));
+        return wire.n(this);
     }
 
-    /** @return the chat messages (roles other than system/user/assistant are read as user) */
+    /**
+     * The conversation, whatever the protocol: system text first (Anthropic's {@code system}, Gemini's
+     * {@code systemInstruction}), then the turns in order, each as its text (content given as blocks or parts is
+     * their text joined, or their JSON when none is text). Roles an OpenAI request names that are not
+     * system/user/assistant/tool are read as user.
+     *
+     * @return the messages
+     */
     public List<Message> messages() {
         List<Message> ms = messages;
         if (ms == null) {
-            ms = new ArrayList<>();
-            for (JsonNode m : json.path("messages")) {
-                String role = m.path("role").asText("user");
-                String content = m.path("content").isTextual() ? m.path("content").asText() : m.path("content").toString();
-                Message.Role r;
-                try {
-                    r = Message.Role.of(role);
-                } catch (IllegalArgumentException other) {
-                    r = Message.Role.USER;
-                }
-                ms.add(new Message(r, content));
-            }
-            ms = Collections.unmodifiableList(ms);
+            ms = wire.messages(this);
             messages = ms;
         }
         return ms;
@@ -139,20 +165,9 @@ public final class ParsedRequest {
         return "";
     }
 
-    /** @return the embedding inputs ({@code input}, a string or a list of strings) */
+    /** @return the embedding inputs (OpenAI's {@code input}; the text of Gemini's contents) */
     public List<String> inputs() {
-        JsonNode in = json.get("input");
-        if (in == null) {
-            return List.of();
-        }
-        if (in.isTextual()) {
-            return List.of(in.asText());
-        }
-        List<String> out = new ArrayList<>();
-        for (JsonNode s : in) {
-            out.add(s.isTextual() ? s.asText() : s.toString());
-        }
-        return out;
+        return wire.inputs(this);
     }
 
     JsonNode json() {
@@ -161,7 +176,8 @@ public final class ParsedRequest {
 
     @Override
     public String toString() {
-        return "ParsedRequest[#" + number + " " + path + " " + (isChat() ? messages().size() + " messages" : "")
+        return "ParsedRequest[#" + number + " " + protocol + " " + path + " "
+                + (isChat() ? messages().size() + " messages" : "")
                 + (stream() ? " stream" : "") + "]";
     }
 }

@@ -1,7 +1,8 @@
 /**
  * The DSPEx test kit, for users' tests and the library's own: {@link io.dspex.test.ScriptedLm} (an in-memory,
- * scripted {@link io.dspex.lm.LanguageModel}), {@link io.dspex.test.MockLmServer} (an OpenAI-compatible HTTP
- * server on 127.0.0.1 with fault injection, see {@link io.dspex.test.Fault}), both scripted with the same words,
+ * scripted {@link io.dspex.lm.LanguageModel}), {@link io.dspex.test.MockLmServer} (an HTTP server on 127.0.0.1 that
+ * speaks OpenAI's, Anthropic's or Gemini's wire protocol, with fault injection, see {@link io.dspex.test.Fault}), both
+ * scripted with the same words,
  * and a contract for every extension point: abstract JUnit 5 classes with {@code protected} cases and capability
  * hooks, which an implementation's test extends.
  *

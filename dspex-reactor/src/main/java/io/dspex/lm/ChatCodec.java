@@ -447,10 +447,14 @@ final class ChatCodec {
         long prompt = 0;
         long completion = 0;
         long total = -1;
+        long cached = 0;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String f = p.currentName();
             JsonToken t = p.nextToken();
-            if (t == JsonToken.VALUE_NUMBER_INT) {
+            if (f.equals("prompt_tokens_details") && t == JsonToken.START_OBJECT) {
+                JsonNode details = p.readValueAsTree();
+                cached = Math.max(0, details.path("cached_tokens").asLong(0));
+            } else if (t == JsonToken.VALUE_NUMBER_INT) {
                 long v = Math.max(0, p.getLongValue());
                 switch (f) {
                     case "prompt_tokens": prompt = v; break;
@@ -462,7 +466,7 @@ final class ChatCodec {
                 p.skipChildren();
             }
         }
-        return total < 0 ? Usage.of(prompt, completion) : new Usage(prompt, completion, total);
+        return new Usage(prompt, completion, total < 0 ? prompt + completion : total, cached, 0);
     }
 
     /** What one streamed {@code data:} JSON holds: text chunks, tool-call fragments by choice, an error. */
@@ -634,20 +638,25 @@ final class ChatCodec {
         return new String[] {message, code};
     }
 
-    /** The provider's message from an error body (JSON or text). */
-    static String errorBodyMessage(byte[] body) {
+    /** The provider's message and code (or type) from an error body, JSON or text. */
+    static HttpTransport.ProviderError readError(byte[] body) {
         if (body.length == 0) {
-            return "";
+            return new HttpTransport.ProviderError("", null, null);
         }
         try {
             JsonNode node = Json.MAPPER.readTree(body);
-            if (node != null && (node.isObject())) {
+            if (node != null && node.isObject()) {
                 String[] mc = errorMessage(node);
-                return mc[1] == null || mc[0].contains(mc[1]) ? mc[0] : mc[0] + " [" + mc[1] + "]";
+                return new HttpTransport.ProviderError(mc[0], mc[1], null);
             }
         } catch (IOException notJson) {
             // the body is plain text
         }
+        return new HttpTransport.ProviderError(errorText(body), null, null);
+    }
+
+    /** @return the start of a body that is not JSON (an HTML page from a proxy, plain text), as text */
+    static String errorText(byte[] body) {
         int n = Math.min(body.length, LmException.MAX_PROVIDER_MESSAGE * 4);
         return new String(body, 0, n, java.nio.charset.StandardCharsets.UTF_8);
     }

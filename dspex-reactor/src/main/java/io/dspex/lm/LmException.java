@@ -179,7 +179,8 @@ public class LmException extends RuntimeException {
 
     /**
      * Whether a 400's error message says the prompt does not fit the model's context window, in the words of
-     * OpenAI, vLLM, llama.cpp, Ollama, Anthropic-compatible and other servers.
+     * OpenAI, vLLM, llama.cpp, Ollama, Anthropic ("prompt is too long"), Gemini ("exceeds the maximum number of
+     * tokens") and other servers.
      */
     static boolean isContextWindowMessage(@Nullable String message) {
         if (message == null) {
@@ -190,7 +191,8 @@ public class LmException extends RuntimeException {
                 || m.contains("context length") || m.contains("context window")
                 || m.contains("prompt is too long") || m.contains("too many tokens")
                 || m.contains("exceeds the context") || m.contains("exceed_context_size")
-                || m.contains("input is too long") || m.contains("reduce the length");
+                || m.contains("input is too long") || m.contains("reduce the length")
+                || m.contains("exceeds the maximum number of tokens");
     }
 
     /**

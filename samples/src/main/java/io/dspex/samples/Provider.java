@@ -1,21 +1,28 @@
 package io.dspex.samples;
 
+import io.dspex.lm.AnthropicLm;
+import io.dspex.lm.GeminiLm;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.test.MockLmServer;
 import java.util.Map;
 import java.util.Optional;
+import reactor.core.Disposable;
 
 /**
  * Which language model the samples use, chosen from the environment:
  *
  * <ul>
- *   <li>{@code OPENAI_API_KEY} set: OpenAI at {@code https://api.openai.com/v1}, model {@code DSPEX_MODEL} or
+ *   <li>{@code DSPEX_BASE_URL} set (it wins over every key): any OpenAI-compatible server — vLLM, Ollama
+ *       ({@code http://localhost:11434/v1}), llama.cpp's server, OpenRouter, LM Studio — with {@code DSPEX_MODEL} and
+ *       an optional {@code DSPEX_API_KEY};</li>
+ *   <li>else {@code OPENAI_API_KEY} set: OpenAI at {@code https://api.openai.com/v1}, model {@code DSPEX_MODEL} or
  *       {@value #DEFAULT_OPENAI_MODEL};</li>
- *   <li>{@code DSPEX_BASE_URL} set (it wins over {@code OPENAI_API_KEY}): any OpenAI-compatible server — vLLM,
- *       Ollama ({@code http://localhost:11434/v1}), llama.cpp's server, OpenRouter, LM Studio — with
- *       {@code DSPEX_MODEL} and an optional {@code DSPEX_API_KEY};</li>
- *   <li>neither: the embedded default, a {@link MockLmServer} started on 127.0.0.1 answering with the
+ *   <li>else {@code ANTHROPIC_API_KEY} set: Anthropic's Messages API ({@link AnthropicLm}), model {@code DSPEX_MODEL}
+ *       or {@value #DEFAULT_ANTHROPIC_MODEL};</li>
+ *   <li>else {@code GEMINI_API_KEY} set: the Gemini API ({@link GeminiLm}), model {@code DSPEX_MODEL} or
+ *       {@value #DEFAULT_GEMINI_MODEL};</li>
+ *   <li>none of them: the embedded default, a {@link MockLmServer} started on 127.0.0.1 answering with the
  *       {@link SimulatedModel}.</li>
  * </ul>
  *
@@ -34,15 +41,21 @@ public final class Provider implements AutoCloseable {
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     /** The OpenAI base URL. */
     public static final String OPENAI_BASE_URL = "https://api.openai.com/v1";
+    /** The model used with {@code ANTHROPIC_API_KEY} when {@code DSPEX_MODEL} is not set. */
+    public static final String DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+    /** The model used with {@code GEMINI_API_KEY} when {@code DSPEX_MODEL} is not set. */
+    public static final String DEFAULT_GEMINI_MODEL = "gemini-2.5-flash";
     /** The model name sent to the embedded server. */
     public static final String SIMULATED_MODEL = "dspex-simulated";
 
-    private final OpenAiCompatibleLm lm;
+    private final LanguageModel lm;
+    private final Disposable client;
     private final MockLmServer server;
     private final String description;
 
-    private Provider(OpenAiCompatibleLm lm, MockLmServer server, String description) {
+    private <T extends LanguageModel & Disposable> Provider(T lm, MockLmServer server, String description) {
         this.lm = lm;
+        this.client = lm;
         this.server = server;
         this.description = description;
     }
@@ -53,8 +66,9 @@ public final class Provider implements AutoCloseable {
     }
 
     /**
-     * @param env environment variables ({@code OPENAI_API_KEY}, {@code DSPEX_BASE_URL}, {@code DSPEX_API_KEY},
-     *            {@code DSPEX_MODEL}); blank values count as unset
+     * @param env environment variables ({@code DSPEX_BASE_URL}, {@code DSPEX_API_KEY}, {@code DSPEX_MODEL},
+     *            {@code OPENAI_API_KEY}, {@code ANTHROPIC_API_KEY}, {@code GEMINI_API_KEY}); blank values count as
+     *            unset
      * @return the provider they select
      * @throws IllegalArgumentException when {@code DSPEX_BASE_URL} is set without {@code DSPEX_MODEL}, or is not an
      *                                  http(s) URL
@@ -82,6 +96,20 @@ public final class Provider implements AutoCloseable {
                     .build();
             return new Provider(lm, null, "OpenAI model " + m + " at " + OPENAI_BASE_URL
                     + " (API key from OPENAI_API_KEY)");
+        }
+        String anthropicKey = value(env, "ANTHROPIC_API_KEY");
+        if (anthropicKey != null) {
+            String m = model == null ? DEFAULT_ANTHROPIC_MODEL : model;
+            AnthropicLm lm = AnthropicLm.builder().apiKey(anthropicKey).model(m).build();
+            return new Provider(lm, null, "Anthropic model " + m + " at " + lm.baseUrl()
+                    + " (API key from ANTHROPIC_API_KEY)");
+        }
+        String geminiKey = value(env, "GEMINI_API_KEY");
+        if (geminiKey != null) {
+            String m = model == null ? DEFAULT_GEMINI_MODEL : model;
+            GeminiLm lm = GeminiLm.builder().apiKey(geminiKey).model(m).build();
+            return new Provider(lm, null, "Gemini model " + m + " at " + lm.baseUrl()
+                    + " (API key from GEMINI_API_KEY)");
         }
         return simulated();
     }
@@ -136,9 +164,9 @@ public final class Provider implements AutoCloseable {
     /** @return the line samples print first, saying which model answers */
     public String banner() {
         if (isSimulated()) {
-            return "No OPENAI_API_KEY or DSPEX_BASE_URL set: using " + description
-                    + ". It answers arithmetic questions deterministically; set OPENAI_API_KEY or DSPEX_BASE_URL "
-                    + "to use a real model.";
+            return "No API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY) or DSPEX_BASE_URL set: using "
+                    + description + ". It answers arithmetic questions deterministically; set one of them to use a "
+                    + "real model.";
         }
         return "Using " + description + ".";
     }
@@ -146,9 +174,12 @@ public final class Provider implements AutoCloseable {
     /** Releases the client's connections and stops the embedded server, if any. */
     @Override
     public void close() {
-        lm.close();
-        if (server != null) {
-            server.close();
+        try {
+            client.dispose();
+        } finally {
+            if (server != null) {
+                server.close();
+            }
         }
     }
 

@@ -132,7 +132,8 @@ class BatchSampleTest {
         Samples.run("batch", List.of(input.toString(), output.toString()), out, provider);
         Samples.run("batch", List.of(input.toString(), output.toString()), out, provider);
         String printed = bytes.toString(StandardCharsets.UTF_8);
-        assertThat(printed).startsWith("No OPENAI_API_KEY or DSPEX_BASE_URL set: using a SIMULATED model")
+        assertThat(printed).startsWith("No API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+                + "GEMINI_API_KEY) or DSPEX_BASE_URL set: using a SIMULATED model")
                 .contains("Batch: 30 inputs in " + input + ", 0 already in " + output + ", 30 to run.")
                 .contains("Wrote 30 lines to " + output + ".")
                 .contains("Batch: 30 inputs in " + input + ", 30 already in " + output + ", 0 to run.");

@@ -29,7 +29,8 @@ class OptimizeTest {
         try (Provider provider = Provider.simulated()) {
             Samples.run("optimize", List.of(saved.toString()), out, provider);
             String printed = bytes.toString(StandardCharsets.UTF_8);
-            assertThat(printed.split("\n")[0]).startsWith("No OPENAI_API_KEY or DSPEX_BASE_URL set: using a SIMULATED model");
+            assertThat(printed.split("\n")[0]).startsWith("No API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+                + "GEMINI_API_KEY) or DSPEX_BASE_URL set: using a SIMULATED model");
             // Without demos the model writes every answer in digits: only the 24 of 40 answers >= 10 match.
             assertThat(printed).contains("Before optimization: 60.0% on the dev set")
                     .contains("BootstrapFewShot put 16 demos into the prompt")

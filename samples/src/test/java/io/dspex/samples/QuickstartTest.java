@@ -2,6 +2,9 @@ package io.dspex.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dspex.lm.AnthropicLm;
+import io.dspex.lm.GeminiLm;
+import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.lm.Usage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,7 +24,8 @@ class QuickstartTest {
         }
         String printed = bytes.toString(StandardCharsets.UTF_8);
         String[] lines = printed.split("\n");
-        assertThat(lines[0]).startsWith("No OPENAI_API_KEY or DSPEX_BASE_URL set: using a SIMULATED model")
+        assertThat(lines[0]).startsWith("No API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+                + "GEMINI_API_KEY) or DSPEX_BASE_URL set: using a SIMULATED model")
                 .contains("http://127.0.0.1:");
         assertThat(printed)
                 .contains("What is 7 times 6?  ->  42   (")
@@ -56,6 +60,22 @@ class QuickstartTest {
                 "DSPEX_MODEL", "llama3.2", "DSPEX_API_KEY", "k-456", "OPENAI_API_KEY", "sk-other"))) {
             assertThat(local.description()).contains("llama3.2").contains("http://localhost:11434/v1")
                     .doesNotContain("k-456").doesNotContain("sk-other");
+        }
+        try (Provider claude = Provider.from(Map.of("ANTHROPIC_API_KEY", "sk-ant-secret-1"))) {
+            assertThat(claude.lm()).isInstanceOf(AnthropicLm.class);
+            assertThat(claude.description()).contains("https://api.anthropic.com")
+                    .contains(Provider.DEFAULT_ANTHROPIC_MODEL);
+            assertThat(claude.banner() + claude + claude.lm()).doesNotContain("sk-ant-secret-1");
+        }
+        try (Provider gemini = Provider.from(Map.of("GEMINI_API_KEY", "AIza-secret-2", "DSPEX_MODEL", "gemini-pro"))) {
+            assertThat(gemini.lm()).isInstanceOf(GeminiLm.class);
+            assertThat(gemini.description()).contains("generativelanguage.googleapis.com").contains("gemini-pro");
+            assertThat(gemini.banner() + gemini + gemini.lm()).doesNotContain("AIza-secret-2");
+        }
+        try (Provider first = Provider.from(Map.of("OPENAI_API_KEY", "sk-1", "ANTHROPIC_API_KEY", "sk-ant-2",
+                "GEMINI_API_KEY", "AIza-3"))) {
+            assertThat(first.lm()).as("OpenAI's key wins, then Anthropic's, then Gemini's")
+                    .isInstanceOf(OpenAiCompatibleLm.class);
         }
         try (Provider simulated = Provider.from(Map.of("OPENAI_API_KEY", " "))) {
             assertThat(simulated.isSimulated()).isTrue();
