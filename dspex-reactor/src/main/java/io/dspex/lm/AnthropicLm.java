@@ -140,6 +140,7 @@ public final class AnthropicLm implements LanguageModel, AutoCloseable, Disposab
     }
 
     /** @return the default model */
+    @Override
     public String model() {
         return defaults.model();
     }

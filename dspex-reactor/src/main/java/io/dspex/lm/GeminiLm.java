@@ -149,6 +149,7 @@ public final class GeminiLm implements LanguageModel, AutoCloseable, Disposable 
     }
 
     /** @return the default model */
+    @Override
     public String model() {
         return defaults.model();
     }

@@ -141,6 +141,12 @@ public final class RateLimit implements LanguageModel {
         return delegate.id();
     }
 
+    /** @return the limited model's default model name */
+    @Override
+    public @Nullable String model() {
+        return delegate.model();
+    }
+
     /**
      * Calls the model when this call's turn comes. Lazy: the call queues when subscribed, and each subscription queues
      * again.
