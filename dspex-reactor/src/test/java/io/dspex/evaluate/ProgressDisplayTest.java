@@ -96,7 +96,9 @@ class ProgressDisplayTest {
     @Test
     void withoutATerminalProgressGoesToLogLinesAndNoBarIsDrawn() throws Exception {
         String text = runDemo(false, false);
-        assertThat(text).contains("Evaluated 4 / 40 examples (0 errors). Average Metric: 3.00 / 4 (75.0%)")
+        // Which four examples finish first depends on scheduling (four run at once), so the first line's running score
+        // may be any of them; the last line's is the whole dev set's.
+        assertThat(text).containsPattern("Evaluated 4 / 40 examples \\(0 errors\\)\\. Average Metric: [0-4]\\.00 / 4 \\(")
                 .contains("Evaluated 40 / 40 examples (0 errors). Average Metric: 30.00 / 40 (75.0%)");
         assertThat(text).doesNotContain("\r").doesNotContain("40/40").doesNotContain("100%");
     }

@@ -45,7 +45,7 @@ class PredictServerTest {
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final ConnectionProvider pool = ConnectionProvider.newConnection();
-    private final HttpClient client = HttpClient.create(pool).responseTimeout(Duration.ofSeconds(10));
+    private final HttpClient client = HttpClient.create(pool).responseTimeout(Duration.ofSeconds(60));
     private GatedLm gate;
 
     @AfterEach
@@ -78,7 +78,7 @@ class PredictServerTest {
     }
 
     private Reply post(PredictServer server, String path, String body) {
-        return post(server, path, Flux.just(body)).block(Duration.ofSeconds(15));
+        return post(server, path, Flux.just(body)).block(Duration.ofSeconds(60));
     }
 
     @Test
