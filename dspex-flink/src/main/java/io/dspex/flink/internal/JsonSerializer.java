@@ -78,9 +78,10 @@ public abstract class JsonSerializer<T> extends TypeSerializer<T> {
 
     @Override
     public void copy(DataInputView source, DataOutputView target) throws IOException {
-        int length = source.readInt();
-        target.writeInt(length);
-        target.write(source, length);
+        byte[] bytes = new byte[source.readInt()];
+        source.readFully(bytes);
+        target.writeInt(bytes.length);
+        target.write(bytes);
     }
 
     @Override
