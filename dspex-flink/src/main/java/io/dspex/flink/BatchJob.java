@@ -103,6 +103,9 @@ public final class BatchJob {
     /** The subdirectory of the output that holds evaluation mode's total. */
     public static final String TOTAL_DIR = "total";
 
+    /** Logback's property naming its configuration; only {@link #main} sets it, and only when it is unset. */
+    private static final String LOGBACK_CONFIGURATION = "logback.configurationFile";
+
     static final String USAGE = "usage: BatchJob --input in.jsonl --output DIR --signature \"question -> answer\" "
             + "[--program program.json] [--base-url URL --model NAME] [--api-key-env VAR] [--parallelism N] "
             + "[--concurrency C] [--checkpoint-ms MS] [--timeout-ms MS] [--ordered] [--metric exact_match:answer] "
@@ -112,12 +115,17 @@ public final class BatchJob {
     }
 
     /**
-     * Runs the job and prints a summary; on bad arguments prints why and the usage, and exits with status 2.
+     * Runs the job and prints a summary; on bad arguments prints why and the usage, and exits with status 2. Where
+     * logback is the logging binding (local runs) and no configuration is named, it logs warnings of the library
+     * and errors of Flink only.
      *
      * @param args the arguments (see the class documentation)
      * @throws Exception when the job fails
      */
     public static void main(String[] args) throws Exception {
+        if (System.getProperty(LOGBACK_CONFIGURATION) == null) {
+            System.setProperty(LOGBACK_CONFIGURATION, "io/dspex/flink/batchjob-logback.xml");
+        }
         Options options;
         try {
             options = Options.parse(args);
@@ -254,7 +262,9 @@ public final class BatchJob {
                 .returns(JsonTypeInfo.programInput())
                 .name("parse jsonl");
         // One file is one split, read by one subtask: rebalance so that every subtask of the program gets inputs.
-        DataStream<ProgramInput> spread = inputs.rebalance();
+        // At parallelism 1 there is nothing to spread, and chaining the program to the reader saves serialising
+        // every input across a local channel.
+        DataStream<ProgramInput> spread = env.getParallelism() == 1 ? inputs : inputs.rebalance();
         DataStream<ProgramResult> results = options.ordered() ? fn.orderedWait(spread) : fn.unorderedWait(spread);
         return results.union(inputs.getSideOutput(invalid));
     }
