@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.HttpResources;
 import reactor.util.context.Context;
 
 /**
@@ -60,7 +62,8 @@ import reactor.util.context.Context;
  *       job, unless {@link Builder#failFast(boolean)} asks for one.</li>
  *   <li><b>Cancellation</b>: a Flink timeout disposes that input's subscription (cancelling its HTTP exchange);
  *       {@link #close()} (job cancelled, task failed over, end of input) disposes every subscription still open and
- *       closes the client.</li>
+ *       closes the client. When Reactor came in the job jar, its global threads stop when Flink releases the job's
+ *       class loader.</li>
  *   <li><b>Evaluation</b>: with a {@link Builder#metric metric}, each result carries the score of its prediction
  *       against the whole example (labels included), and a failure scores 0, as {@link io.dspex.evaluate.Evaluate}
  *       scores it. The metric runs on the thread that delivered the prediction: it must not block.</li>
@@ -178,6 +181,35 @@ public final class ProgramAsyncFunction extends RichAsyncFunction<ProgramInput, 
         }
         this.scorer = metric == null ? null : create(metric, "metric");
         this.inFlight = new ConcurrentHashMap<>();
+        releaseReactorWithTheJob();
+    }
+
+    /**
+     * When Reactor came with the job (its classes loaded by the job's own class loader, as from the job jar on a
+     * session cluster), its global threads (Reactor Netty's event loops, Reactor's schedulers) belong to this job:
+     * they are stopped when Flink releases the job's class loader, instead of outliving it. When Reactor is shared
+     * (loaded with Flink's own classes: the embedded MiniCluster, tests, or the library in Flink's lib/), nothing is
+     * registered: other users of those threads live on.
+     */
+    private void releaseReactorWithTheJob() {
+        ClassLoader reactor = HttpResources.class.getClassLoader();
+        if (reactor == RichAsyncFunction.class.getClassLoader() || !hasRuntimeContext()) {
+            return;
+        }
+        getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("dspex-reactor-threads", () -> {
+            HttpResources.disposeLoopsAndConnections();
+            Schedulers.shutdownNow();
+        });
+    }
+
+    /** Whether Flink set a runtime context (it does for every function it runs; a bare unit test does not). */
+    private boolean hasRuntimeContext() {
+        try {
+            getRuntimeContext();
+            return true;
+        } catch (IllegalStateException notInAJob) {
+            return false;
+        }
     }
 
     @Override

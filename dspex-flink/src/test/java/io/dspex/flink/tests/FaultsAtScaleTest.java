@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * loopback server under a deterministic fault plan: exactly one committed row per input, successes and recorded
  * errors as the retry policy implies, and exactly the requests it implies.
  */
-@Timeout(120)
+// About 10 s on an idle 2-core machine; the margin is for a machine shared with other builds.
+@Timeout(180)
 class FaultsAtScaleTest {
 
     @RegisterExtension
