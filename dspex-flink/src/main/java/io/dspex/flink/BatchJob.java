@@ -341,23 +341,31 @@ public final class BatchJob {
      * @throws UncheckedIOException when the directory cannot be read
      */
     public static List<String> committedRows(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            List<String> lines = new ArrayList<>();
-            for (Path f : files.filter(Files::isRegularFile)
-                    .filter(f -> !f.getFileName().toString().startsWith("."))
-                    .sorted().toList()) {
+        List<String> lines = new ArrayList<>();
+        for (Path f : committedFiles(dir)) {
+            try {
                 for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                     if (!line.isBlank()) {
                         lines.add(line);
                     }
                 }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the job's output " + f + ": " + e.getMessage(), e);
             }
-            return lines;
+        }
+        return lines;
+    }
+
+    /** The finished part files directly under a local directory, in name order (none when it does not exist). */
+    private static List<Path> committedFiles(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                    .sorted().toList();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the job's output in " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot list the job's output in " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -367,10 +375,22 @@ public final class BatchJob {
             out.println("Done: rows are in " + options.output());
             return;
         }
-        List<String> rows = committedRows(dir);
-        long errors = rows.stream().filter(l -> l.contains("\"error\"")).map(BatchJob::tree)
-                .filter(n -> n.has("error")).count();
-        out.println("Wrote " + rows.size() + " rows to " + dir + " (" + errors + " with an error).");
+        long rows = 0;
+        long errors = 0;
+        for (Path part : committedFiles(dir)) {
+            try (Stream<String> lines = Files.lines(part, StandardCharsets.UTF_8)) {
+                for (Iterator<String> it = lines.filter(l -> !l.isBlank()).iterator(); it.hasNext(); ) {
+                    String line = it.next();
+                    rows++;
+                    if (line.contains("\"error\"") && tree(line).has("error")) {
+                        errors++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the job's output " + part + ": " + e.getMessage(), e);
+            }
+        }
+        out.println("Wrote " + rows + " rows to " + dir + " (" + errors + " with an error).");
         if (options.metric() != null) {
             List<String> total = committedRows(dir.resolve(TOTAL_DIR));
             out.println(total.isEmpty() ? "No rows, no score." : "Score (" + options.metric() + "): "
@@ -532,6 +552,21 @@ public final class BatchJob {
                           @Nullable String baseUrl, @Nullable String model, @Nullable String apiKeyEnv,
                           int parallelism, int concurrency, long checkpointMs, long timeoutMs, boolean ordered,
                           @Nullable String metric, boolean failFast) {
+
+        /**
+         * @throws IllegalArgumentException when the input, output or signature is missing, or a number is out of
+         *                                  range ({@link #parse} checks everything else)
+         */
+        public Options {
+            if (input == null || output == null || signature == null) {
+                throw new IllegalArgumentException("BatchJob options need an input, an output and a signature");
+            }
+            if (parallelism < 0 || concurrency < 1 || checkpointMs < 10 || timeoutMs < 1) {
+                throw new IllegalArgumentException("BatchJob options out of range: parallelism " + parallelism
+                        + " (0 or more), concurrency " + concurrency + " (1 or more), checkpoint " + checkpointMs
+                        + " ms (10 or more), timeout " + timeoutMs + " ms (1 or more)");
+            }
+        }
 
         /**
          * Parses the command line.

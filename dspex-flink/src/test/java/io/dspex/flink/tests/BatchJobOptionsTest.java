@@ -82,6 +82,14 @@ class BatchJobOptionsTest {
     }
 
     @Test
+    void optionsBuiltWithoutTheParserAreCheckedToo() {
+        assertThatThrownBy(() -> new BatchJob.Options(null, "out", null, "q -> a", null, null, null, 0, 16, 1000,
+                1000, false, null, false)).hasMessageContaining("need an input");
+        assertThatThrownBy(() -> new BatchJob.Options("in", "out", null, "q -> a", null, null, null, 0, 0, 1000,
+                1000, false, null, false)).hasMessageContaining("concurrency 0 (1 or more)");
+    }
+
+    @Test
     void theLmConfigNamesTheKeyVariableNeverAKey() {
         LmConfig lm = LmConfig.of("https://api.example.test/v1", "m").withApiKeyVariable("OPENAI_API_KEY")
                 .withResponseTimeout(Duration.ofSeconds(5));
