@@ -320,7 +320,8 @@ public final class BatchJob {
         return FileSink.forRowFormat(flinkPath(dir), new SimpleStringEncoder<String>(StandardCharsets.UTF_8.name()))
                 .withBucketAssigner(new BasePathBucketAssigner<>())
                 .withRollingPolicy(OnCheckpointRollingPolicy.build())
-                .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".jsonl").build())
+                .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".jsonl")
+                        .build())
                 .build();
     }
 

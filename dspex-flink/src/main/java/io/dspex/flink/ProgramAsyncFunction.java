@@ -79,7 +79,7 @@ public final class ProgramAsyncFunction extends RichAsyncFunction<ProgramInput, 
     /** In-flight inputs per subtask when the builder is not told otherwise. */
     public static final int DEFAULT_CONCURRENCY = 16;
 
-    /** Flink's per-input timeout when the builder is not told otherwise: above the default retry policy's worst case. */
+    /** Flink's per-input timeout when the builder is not told otherwise: above the default policy's worst case. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
     /** The score of a failed input in evaluation mode ({@code Evaluate}'s default failure score). */

@@ -60,7 +60,8 @@ class BatchJobOptionsTest {
         assertThatThrownBy(() -> BatchJob.Options.parse("--output", "o", "--signature", "a -> b"))
                 .hasMessage("--input is required");
         assertThatThrownBy(() -> BatchJob.Options.parse(with("--verbose"))).hasMessage("unknown argument '--verbose'");
-        assertThatThrownBy(() -> BatchJob.Options.parse(with("--concurrency"))).hasMessage("--concurrency needs a value");
+        assertThatThrownBy(() -> BatchJob.Options.parse(with("--concurrency")))
+                .hasMessage("--concurrency needs a value");
         assertThatThrownBy(() -> BatchJob.Options.parse(with("--concurrency", "0")))
                 .hasMessageStartingWith("--concurrency must be between 1");
         assertThatThrownBy(() -> BatchJob.Options.parse(with("--parallelism", "two")))

@@ -59,7 +59,8 @@ class EvaluationModeTest {
         try (Provider provider = Provider.simulated()) {
             List<Example> devset = new ArrayList<>();
             for (String line : Files.readAllLines(DATA)) {
-                Map<String, Object> row = Fixtures.JSON.readValue(line, new TypeReference<LinkedHashMap<String, Object>>() { });
+                Map<String, Object> row = Fixtures.JSON.readValue(line,
+                        new TypeReference<LinkedHashMap<String, Object>>() { });
                 ids.add((String) row.remove("id"));
                 devset.add(Example.of(row).withInputs("question"));
             }
@@ -78,7 +79,8 @@ class EvaluationModeTest {
             JsonNode row = rows.get(ids.get(i));
             assertThat(row.get("score").asDouble()).as("score of %s", ids.get(i))
                     .isEqualTo(expectedRows.get(i).score());
-            assertThat(row.get("answer").asText()).isEqualTo(expectedRows.get(i).prediction().orElseThrow().get("answer"));
+            assertThat(row.get("answer").asText())
+                    .isEqualTo(expectedRows.get(i).prediction().orElseThrow().get("answer"));
         }
         List<JsonNode> total = Fixtures.rows(out.resolve(BatchJob.TOTAL_DIR));
         assertThat(total).hasSize(1);
