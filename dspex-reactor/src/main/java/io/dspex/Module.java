@@ -62,9 +62,12 @@ public abstract class Module implements Program, Cloneable {
      * Runs this module on one example's inputs (DSPy's {@code module(**inputs)}): lazily, each subscription an
      * independent run of {@link #run(Example)}. Final so that every module call passes through one place.
      *
+     * <p>The prediction carries the token usage of every LM call made during this call, per model name, nested
+     * modules' calls included ({@link Prediction#usageByModel()}; see {@link UsageTracker}).
+     *
      * @param inputs the inputs (an example's input keys when marked, else all its keys)
      * @return a lazy {@code Mono} of the prediction; an {@link IllegalArgumentException} signal when the inputs are
-     *         null or {@code run} returns null
+     *         null, an {@link IllegalStateException} signal when {@code run} returns null
      */
     @Override
     public final Mono<Prediction> forward(Example inputs) {
@@ -72,14 +75,13 @@ public abstract class Module implements Program, Cloneable {
             return Mono.error(new IllegalArgumentException("inputs must not be null"));
         }
         Around a = around;
-        if (a != null) {
-            return Mono.defer(() -> a.forward(inputs, withAround(null)));
-        }
-        return Mono.defer(() -> {
+        Mono<Prediction> call = a != null ? Mono.defer(() -> a.forward(inputs, withAround(null))) : Mono.defer(() -> {
             Mono<Prediction> result = run(inputs);
             return result != null ? result : Mono.error(new IllegalStateException(
                     getClass().getName() + ".run returned null instead of a Mono"));
         });
+        // Each call totals the LM usage recorded inside it, nested under its caller's total: see UsageTracker.
+        return UsageTracker.scope(call);
     }
 
     /**

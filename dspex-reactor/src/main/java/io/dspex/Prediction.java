@@ -2,6 +2,7 @@ package io.dspex;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonGetter;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dspex.lm.Usage;
 import java.util.ArrayList;
@@ -16,12 +17,17 @@ import org.jspecify.annotations.Nullable;
  * The outputs of one program run (DSPy's {@code dspy.Prediction}): the output fields of the first completion,
  * every completion when the LM was asked for {@code n > 1}, and the token usage of the LM calls that made it.
  *
+ * <p>A prediction returned by a {@link Module}'s {@code forward} carries the usage of <em>every</em> LM call made
+ * during that call, nested modules, retries and advice calls included, per model name ({@link #usageByModel()},
+ * DSPy's {@code get_lm_usage()}); {@link #usage()} is their sum. See {@link UsageTracker}.
+ *
  * <p>Immutable; value equality over outputs, completions and usage.
  *
  * <pre>{@code
  * Prediction p = qa.forward(Map.of("question", "2+2?")).block();
  * String answer = (String) p.get("answer");
  * long tokens = p.usage().totalTokens();
+ * Map<String, Usage> perModel = p.usageByModel();   // {"gpt-4o-mini": Usage[promptTokens=.., ...]}
  * }</pre>
  */
 public final class Prediction {
@@ -29,12 +35,15 @@ public final class Prediction {
     private final Map<String, @Nullable Object> fields;
     private final List<Map<String, @Nullable Object>> completions;
     private final Usage usage;
+    /** Empty when the usage is not attributed to models (set with {@link #withUsage}); else sums to usage. */
+    private final Map<String, Usage> usageByModel;
 
     private Prediction(Map<String, @Nullable Object> fields, List<Map<String, @Nullable Object>> completions,
-                       Usage usage) {
+                       Usage usage, Map<String, Usage> usageByModel) {
         this.fields = fields;
         this.completions = completions;
         this.usage = usage;
+        this.usageByModel = usageByModel;
     }
 
     /**
@@ -46,7 +55,7 @@ public final class Prediction {
      */
     public static Prediction of(Map<String, ?> fields) {
         Map<String, @Nullable Object> f = copy(fields, "prediction fields");
-        return new Prediction(f, List.of(f), Usage.ZERO);
+        return new Prediction(f, List.of(f), Usage.ZERO, Map.of());
     }
 
     /**
@@ -57,9 +66,7 @@ public final class Prediction {
      * @return the prediction
      * @throws IllegalArgumentException when there is no completion
      */
-    @JsonCreator
-    public static Prediction fromCompletions(@JsonProperty("completions") List<? extends Map<String, ?>> completions,
-                                             @JsonProperty("usage") @Nullable Usage usage) {
+    public static Prediction fromCompletions(List<? extends Map<String, ?>> completions, @Nullable Usage usage) {
         if (completions == null || completions.isEmpty()) {
             throw new IllegalArgumentException("a prediction needs at least one completion");
         }
@@ -67,7 +74,17 @@ public final class Prediction {
         for (int i = 0; i < completions.size(); i++) {
             cs.add(copy(completions.get(i), "completion " + i));
         }
-        return new Prediction(cs.get(0), Collections.unmodifiableList(cs), usage == null ? Usage.ZERO : usage);
+        return new Prediction(cs.get(0), Collections.unmodifiableList(cs), usage == null ? Usage.ZERO : usage,
+                Map.of());
+    }
+
+    /** Jackson's way in: {@link #fromCompletions} plus the usage per model when the JSON has it. */
+    @JsonCreator
+    static Prediction fromJson(@JsonProperty("completions") List<? extends Map<String, ?>> completions,
+                               @JsonProperty("usage") @Nullable Usage usage,
+                               @JsonProperty("usage_by_model") @Nullable Map<String, Usage> usageByModel) {
+        Prediction p = fromCompletions(completions, usage);
+        return usageByModel == null || usageByModel.isEmpty() ? p : p.withUsageByModel(usageByModel);
     }
 
     private static Map<String, @Nullable Object> copy(Map<String, ?> values, String what) {
@@ -154,11 +171,44 @@ public final class Prediction {
     }
 
     /**
-     * @param usage the usage to carry (null counts as zero)
-     * @return a copy with that usage
+     * The usage per model name (DSPy's {@code get_lm_usage()}): for a prediction returned by a {@link Module}, every
+     * LM call made during that forward; empty when the usage was set without a model ({@link #withUsage}) or none was
+     * recorded.
+     *
+     * @return model name to usage, in the order the models were first used (unmodifiable)
+     */
+    @JsonGetter("usage_by_model")
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Usage> usageByModel() {
+        return usageByModel;
+    }
+
+    /**
+     * @param usage the usage to carry (null counts as zero), attributed to no model
+     * @return a copy with that usage and an empty {@link #usageByModel()}
      */
     public Prediction withUsage(@Nullable Usage usage) {
-        return new Prediction(fields, completions, usage == null ? Usage.ZERO : usage);
+        return new Prediction(fields, completions, usage == null ? Usage.ZERO : usage, Map.of());
+    }
+
+    /**
+     * @param usageByModel model name to usage (copied; order kept)
+     * @return a copy carrying it, with {@link #usage()} its sum
+     * @throws IllegalArgumentException when the map is null or holds a blank name or a null usage
+     */
+    public Prediction withUsageByModel(Map<String, Usage> usageByModel) {
+        if (usageByModel == null) {
+            throw new IllegalArgumentException("usageByModel must not be null");
+        }
+        Map<String, Usage> m = new LinkedHashMap<>();
+        for (Map.Entry<String, Usage> e : usageByModel.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank() || e.getValue() == null) {
+                throw new IllegalArgumentException("usageByModel holds a blank model name or a null usage: "
+                        + usageByModel);
+            }
+            m.put(e.getKey(), e.getValue());
+        }
+        return new Prediction(fields, completions, UsageTracker.sum(m), Collections.unmodifiableMap(m));
     }
 
     /**
@@ -172,17 +222,18 @@ public final class Prediction {
         List<Map<String, @Nullable Object>> cs = new ArrayList<>(completions);
         Map<String, @Nullable Object> first = Collections.unmodifiableMap(f);
         cs.set(0, first);
-        return new Prediction(first, Collections.unmodifiableList(cs), usage);
+        return new Prediction(first, Collections.unmodifiableList(cs), usage, usageByModel);
     }
 
     @Override
     public boolean equals(@Nullable Object o) {
-        return o instanceof Prediction p && p.completions.equals(completions) && p.usage.equals(usage);
+        return o instanceof Prediction p && p.completions.equals(completions) && p.usage.equals(usage)
+                && p.usageByModel.equals(usageByModel);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(completions, usage);
+        return Objects.hash(completions, usage, usageByModel);
     }
 
     @Override

@@ -2,8 +2,9 @@
  * What every program touches: {@link io.dspex.Program} (a lazy {@code Example -> Mono<Prediction>}),
  * {@link io.dspex.Module} (the base of every built-in and user program), {@link io.dspex.Predictor} (the unit
  * optimizers tune), {@link io.dspex.Example} and {@link io.dspex.Prediction} (the values that flow),
- * {@link io.dspex.BatchResult} and {@link io.dspex.StreamEvent} (what {@code batch} and {@code stream} emit), and
- * {@link io.dspex.Trace} (the record of predictor calls that optimizers read).
+ * {@link io.dspex.BatchResult} and {@link io.dspex.StreamEvent} (what {@code batch} and {@code stream} emit),
+ * {@link io.dspex.Trace} (the record of predictor calls that optimizers read) and {@link io.dspex.UsageTracker} (the
+ * token usage of every LM call of one module call, which its prediction carries).
  *
  * <pre>{@code
  * Program qa = Predict.of("question -> answer").withLm(lm);

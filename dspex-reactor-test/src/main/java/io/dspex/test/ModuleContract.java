@@ -8,6 +8,7 @@ import io.dspex.Prediction;
 import io.dspex.Predictor;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.Message;
+import io.dspex.lm.Usage;
 import io.dspex.predict.Settings;
 import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
@@ -30,7 +31,8 @@ import reactor.core.publisher.Mono;
  * The contract every {@link Module} must pass, the library's and your own: its predictors have stable paths; a copy
  * is independent (replacing a predictor in the copy never affects the original, and the copy runs with its
  * replacement); saving and loading round-trips demos and instructions into the same class; {@code reset()} clears
- * demos; {@code forward} is lazy and each subscription runs again.
+ * demos; {@code forward} is lazy and each subscription runs again; a run's prediction carries the usage of every LM
+ * call it made.
  *
  * <p><b>How to extend.</b> Give the module, inputs on which it calls each of its predictors, and a
  * {@link ScriptedLm} that answers every call it makes:
@@ -266,6 +268,27 @@ public abstract class ModuleContract {
         assertThat(reset.namedPredictors().keySet()).containsExactlyElementsOf(base.namedPredictors().keySet());
         reset.namedPredictors().forEach((path, p) -> assertThat(p.demos()).as(path).isEmpty());
         tuned.namedPredictors().forEach((path, p) -> assertThat(p.demos()).as(path).hasSize(1));
+    }
+
+    /**
+     * The prediction a run returns carries the usage of every LM call the run made, nested modules included, filed
+     * under the model's name ({@link Prediction#usageByModel()}, {@link Prediction#usage()} their sum). A module
+     * that calls an LM without a {@code Predict} records its usage with {@link io.dspex.UsageTracker#record}.
+     */
+    @Test
+    protected void thePredictionCarriesTheUsageOfEveryLmCall() {
+        ScriptedLm lm = createLm().usage(r -> Usage.of(7, 3));
+        Prediction p = forward(createModule(), lm).block(WAIT);
+        assertThat(p).isNotNull();
+        long calls = lm.requestCount();
+        assertThat(calls).as("calls of one run").isPositive();
+        assertThat(p.usage()).as("the usage of all %d calls", calls).isEqualTo(Usage.of(7 * calls, 3 * calls));
+        assertThat(p.usageByModel()).as("usage per model").isNotEmpty();
+        Usage sum = Usage.ZERO;
+        for (Usage u : p.usageByModel().values()) {
+            sum = sum.plus(u);
+        }
+        assertThat(sum).isEqualTo(p.usage());
     }
 
     /** Nothing runs before subscription; each subscription of one {@code forward} runs the module again. */

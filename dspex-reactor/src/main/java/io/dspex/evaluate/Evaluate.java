@@ -8,7 +8,9 @@ import io.dspex.lm.Usage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -69,6 +71,7 @@ public final class Evaluate {
     private final @Nullable ProgressListener listener;
     private final @Nullable Scheduler metricScheduler;
     private final @Nullable Price price;
+    private final Map<String, Price> prices;
 
     private Evaluate(Builder b) {
         this.devset = b.devset;
@@ -82,6 +85,7 @@ public final class Evaluate {
         this.listener = b.listener;
         this.metricScheduler = b.metricScheduler;
         this.price = b.price;
+        this.prices = Map.copyOf(b.prices);
     }
 
     /** @return a builder; {@code devset} and a metric are required */
@@ -250,7 +254,7 @@ public final class Evaluate {
                 }
                 ordered.add(rows[i]);
             }
-            return new EvaluationResult(ordered, metricName, price);
+            return new EvaluationResult(ordered, metricName, price, prices);
         }
     }
 
@@ -288,6 +292,7 @@ public final class Evaluate {
         private @Nullable ProgressListener listener;
         private @Nullable Scheduler metricScheduler;
         private @Nullable Price price;
+        private final Map<String, Price> prices = new LinkedHashMap<>();
 
         private Builder() {
         }
@@ -412,14 +417,41 @@ public final class Evaluate {
         }
 
         /**
-         * Prices the tokens so {@link EvaluationResult#cost()} has a value. One price for all usage: predictions do
-         * not yet say which model made them.
+         * Prices the tokens so {@link EvaluationResult#cost()} has a value: the price of every model without one of
+         * its own ({@link #price(String, Price)}), and of usage that no model is named for.
          *
          * @param price the price; null for none
          * @return this builder
          */
         public Builder price(@Nullable Price price) {
             this.price = price;
+            return this;
+        }
+
+        /**
+         * Prices one model's tokens: {@link EvaluationResult#cost()} sums each model's usage
+         * ({@link Prediction#usageByModel()}) at its price.
+         *
+         * <pre>{@code
+         * Evaluate.builder().devset(dev).metric(em)
+         *         .price("gpt-4o-mini", new Price(0.15, 0.60))
+         *         .price("gpt-4o", new Price(2.50, 10.00))
+         *         .build();
+         * }</pre>
+         *
+         * @param model the model name, as the predictions' {@code usageByModel()} names it (the client's model)
+         * @param price its price
+         * @return this builder
+         * @throws IllegalArgumentException when the name is blank or the price null
+         */
+        public Builder price(String model, Price price) {
+            if (model == null || model.isBlank()) {
+                throw new IllegalArgumentException("the model name of a price must not be blank");
+            }
+            if (price == null) {
+                throw new IllegalArgumentException("the price of model '" + model + "' must not be null");
+            }
+            this.prices.put(model, price);
             return this;
         }
 

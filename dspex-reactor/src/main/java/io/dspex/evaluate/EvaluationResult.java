@@ -1,5 +1,6 @@
 package io.dspex.evaluate;
 
+import io.dspex.Prediction;
 import io.dspex.lm.Usage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +9,10 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
@@ -33,25 +37,44 @@ public final class EvaluationResult {
     private final List<EvaluationRow> rows;
     private final String metricName;
     private final @Nullable Price price;
+    private final Map<String, Price> prices;
     private final double scoreSum;
     private final int errorCount;
     private final Usage totalUsage;
+    private final Map<String, Usage> usageByModel;
+    /** Usage of predictions that name no model (built by hand, not through a module's forward). */
+    private final Usage unattributedUsage;
 
     EvaluationResult(List<EvaluationRow> rows, String metricName, @Nullable Price price) {
+        this(rows, metricName, price, Map.of());
+    }
+
+    EvaluationResult(List<EvaluationRow> rows, String metricName, @Nullable Price price, Map<String, Price> prices) {
         this.rows = List.copyOf(rows);
         this.metricName = metricName;
         this.price = price;
+        this.prices = prices;
         double sum = 0;
         int errors = 0;
         Usage usage = Usage.ZERO;
+        Usage unattributed = Usage.ZERO;
+        Map<String, Usage> byModel = new LinkedHashMap<>();
         for (EvaluationRow r : this.rows) {
             sum += r.score();
             errors += r.failed() ? 1 : 0;
             usage = usage.plus(r.usage());
+            Map<String, Usage> perModel = r.prediction().map(Prediction::usageByModel).orElse(Map.of());
+            if (perModel.isEmpty()) {
+                unattributed = unattributed.plus(r.usage());
+            } else {
+                perModel.forEach((model, u) -> byModel.merge(model, u, Usage::plus));
+            }
         }
         this.scoreSum = sum;
         this.errorCount = errors;
         this.totalUsage = usage;
+        this.usageByModel = Collections.unmodifiableMap(byModel);
+        this.unattributedUsage = unattributed;
     }
 
     /**
@@ -78,14 +101,53 @@ public final class EvaluationResult {
         return errorCount;
     }
 
-    /** @return the token usage of all predictions together */
+    /**
+     * @return the token usage of all predictions together: every LM call each program run made, nested modules and
+     *         retries included (cached answers count zero); a failed example's tokens are not known and not counted
+     */
     public Usage totalUsage() {
         return totalUsage;
     }
 
-    /** @return the cost of {@link #totalUsage()} when a {@link Price} was configured, else empty */
+    /**
+     * @return {@link #totalUsage()} per model name (DSPy's {@code get_lm_usage()} summed over the dev set), in the
+     *         order the models were first seen; usage of predictions that name no model is left out (unmodifiable)
+     */
+    public Map<String, Usage> usageByModel() {
+        return usageByModel;
+    }
+
+    /**
+     * The cost of {@link #totalUsage()}: each model's usage at its price ({@link Evaluate.Builder#price(String,
+     * Price)}), else at the general one ({@link Evaluate.Builder#price(Price)}), which also prices usage that names
+     * no model.
+     *
+     * @return the cost; empty when no price was configured, or when some tokens have no price (a model without one
+     *         and no general price): a partial sum would undercount
+     */
     public OptionalDouble cost() {
-        return price == null ? OptionalDouble.empty() : OptionalDouble.of(price.cost(totalUsage));
+        if (price == null && prices.isEmpty()) {
+            return OptionalDouble.empty();
+        }
+        double total = 0;
+        for (Map.Entry<String, Usage> e : usageByModel.entrySet()) {
+            Price p = prices.getOrDefault(e.getKey(), price);
+            if (p == null) {
+                if (e.getValue().totalTokens() > 0 || e.getValue().promptTokens() > 0
+                        || e.getValue().completionTokens() > 0) {
+                    return OptionalDouble.empty();
+                }
+                continue;
+            }
+            total += p.cost(e.getValue());
+        }
+        if (!unattributedUsage.equals(Usage.ZERO)) {
+            if (price == null) {
+                return OptionalDouble.empty();
+            }
+            total += price.cost(unattributedUsage);
+        }
+        return OptionalDouble.of(total);
     }
 
     /** @return the metric's name, the header of the score column */

@@ -2,6 +2,7 @@ package io.dspex.evaluate;
 
 import io.dspex.Example;
 import io.dspex.Prediction;
+import io.dspex.internal.TextNormalizer;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,7 +33,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Metrics {
 
-    private static final String PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
     private static final Pattern DPR_TOKEN = Pattern.compile("([\\p{L}\\p{N}\\p{M}]+)|([^\\p{Z}\\p{C}])");
 
     private Metrics() {
@@ -126,15 +126,7 @@ public final class Metrics {
         if (text == null) {
             throw new IllegalArgumentException("text to normalise must not be null");
         }
-        String s = Normalizer.normalize(text, Normalizer.Form.NFD).toLowerCase(Locale.ROOT);
-        StringBuilder noPunct = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (PUNCTUATION.indexOf(c) < 0) {
-                noPunct.append(c);
-            }
-        }
-        return String.join(" ", splitWhitespace(removeArticles(noPunct.toString())));
+        return TextNormalizer.normalizeText(text);
     }
 
     /**
@@ -167,10 +159,10 @@ public final class Metrics {
      */
     public static double f1Score(String prediction, List<String> answers) {
         requireAnswers(answers);
-        List<String> p = splitWhitespace(normalizeText(requireText(prediction)));
+        List<String> p = TextNormalizer.splitWhitespace(normalizeText(requireText(prediction)));
         double best = 0;
         for (String a : answers) {
-            best = Math.max(best, f1(p, splitWhitespace(normalizeText(requireText(a)))));
+            best = Math.max(best, f1(p, TextNormalizer.splitWhitespace(normalizeText(requireText(a)))));
         }
         return best;
     }
@@ -224,59 +216,6 @@ public final class Metrics {
         double precision = (double) same / prediction.size();
         double recall = (double) same / gold.size();
         return (2 * precision * recall) / (precision + recall);
-    }
-
-    /** Python's {@code re.sub(r"\b(a|an|the)\b", " ", s)}: whole word runs, with Python's idea of a word char. */
-    private static String removeArticles(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        int i = 0;
-        while (i < s.length()) {
-            int cp = s.codePointAt(i);
-            if (!isPythonWordChar(cp)) {
-                out.appendCodePoint(cp);
-                i += Character.charCount(cp);
-                continue;
-            }
-            int start = i;
-            while (i < s.length() && isPythonWordChar(s.codePointAt(i))) {
-                i += Character.charCount(s.codePointAt(i));
-            }
-            String word = s.substring(start, i);
-            out.append(word.equals("a") || word.equals("an") || word.equals("the") ? " " : word);
-        }
-        return out.toString();
-    }
-
-    /** Python's {@code \w} on {@code str}: alphanumeric (letters, any numeric) or underscore; not combining marks. */
-    private static boolean isPythonWordChar(int cp) {
-        if (cp == '_' || Character.isLetter(cp)) {
-            return true;
-        }
-        int type = Character.getType(cp);
-        return type == Character.DECIMAL_DIGIT_NUMBER || type == Character.LETTER_NUMBER
-                || type == Character.OTHER_NUMBER;
-    }
-
-    /** Python's {@code str.split()}: split on Unicode white space, dropping empty parts. */
-    private static List<String> splitWhitespace(String s) {
-        List<String> parts = new ArrayList<>();
-        int start = -1;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ws = Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
-            if (ws) {
-                if (start >= 0) {
-                    parts.add(s.substring(start, i));
-                    start = -1;
-                }
-            } else if (start < 0) {
-                start = i;
-            }
-        }
-        if (start >= 0) {
-            parts.add(s.substring(start));
-        }
-        return parts;
     }
 
     /** DPR's SimpleTokenizer words, uncased, after NFD. */

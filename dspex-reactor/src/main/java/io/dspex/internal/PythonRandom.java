@@ -41,6 +41,28 @@ public final class PythonRandom {
         initByArray(key);
     }
 
+    private PythonRandom() {
+    }
+
+    /**
+     * The generator of numpy's legacy {@code numpy.random.RandomState(seed)} for an integer seed, which seeds the
+     * same MT19937 with {@code init_genrand(seed)} instead of Python's {@code init_by_array}; {@link #random()} is
+     * then numpy's {@code random_sample()} ({@code rand()}, {@code uniform(0, 1)}) draw for draw. Optuna's samplers
+     * draw from such a generator.
+     *
+     * @param seed the seed, 0 to 2<sup>32</sup> - 1 (numpy's range)
+     * @return the generator
+     * @throws IllegalArgumentException when the seed is outside numpy's range
+     */
+    public static PythonRandom numpyRandomState(long seed) {
+        if (seed < 0 || seed > 0xffffffffL) {
+            throw new IllegalArgumentException("numpy seeds must be between 0 and 2**32 - 1, got " + seed);
+        }
+        PythonRandom r = new PythonRandom();
+        r.initGenrand((int) seed);
+        return r;
+    }
+
     private void initGenrand(int s) {
         mt[0] = s;
         for (int i = 1; i < N; i++) {

@@ -1,5 +1,6 @@
 package io.dspex.lm;
 
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -28,6 +29,11 @@ final class CachedLanguageModel implements LanguageModel {
     @Override
     public String id() {
         return delegate.id();
+    }
+
+    @Override
+    public @Nullable String model() {
+        return delegate.model();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.dspex.lm;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -59,5 +60,17 @@ public interface LanguageModel {
      */
     default String id() {
         return getClass().getName();
+    }
+
+    /**
+     * The name of the model this client calls when a request names none (DSPy's {@code lm.model}), as users know it
+     * from their configuration: the key under which a prediction's usage is totalled and priced
+     * ({@code Prediction.usageByModel()}). A decorator returns its delegate's.
+     *
+     * @return the default model's name; null when the implementation has none (the default), and usage is then
+     *         attributed to the name the response reports, else to {@link #id()}
+     */
+    default @Nullable String model() {
+        return null;
     }
 }

@@ -153,6 +153,7 @@ public final class OpenAiCompatibleLm implements LanguageModel, AutoCloseable, D
     }
 
     /** @return the default model */
+    @Override
     public String model() {
         return defaults.model();
     }

@@ -7,9 +7,11 @@ import io.dspex.Predictor;
 import io.dspex.Program;
 import io.dspex.StreamEvent;
 import io.dspex.Trace;
+import io.dspex.UsageTracker;
 import io.dspex.adapter.Adapter;
 import io.dspex.adapter.AdapterParseException;
 import io.dspex.adapter.ChatAdapter;
+import io.dspex.internal.Json;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
@@ -21,6 +23,7 @@ import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
 import io.dspex.signature.Signature;
 import io.dspex.signature.SignatureException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,7 +64,9 @@ import reactor.util.context.ContextView;
  *
  * <p><b>Inputs</b>: an example's marked input keys, or all its keys when none are marked. A missing input field
  * (other than an {@code Optional} one) or a key that is neither an input nor an output field fails the call with
- * an {@link IllegalArgumentException} naming it; output-field keys (labels) are ignored.
+ * an {@link IllegalArgumentException} naming it; output-field keys (labels) are ignored. A typed input takes a value
+ * that converts to its type, or the JSON text of one ({@code "[\"a\", \"b\"]"} for a {@code list[str]}), which is
+ * sent as written.
  *
  * <p>Immutable and thread-safe: every {@code with...} returns a changed copy, and one instance may serve any
  * number of concurrent calls.
@@ -259,8 +264,8 @@ public final class Predict extends Module implements Predictor {
         }).checkpoint(label);
     }
 
-    /** The settings of one run, resolved from Context, this predictor and the global defaults. */
-    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config) {
+    /** The settings of one run, resolved from Context, this predictor and the global defaults; and its Context. */
+    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config, ContextView context) {
     }
 
     private Run resolve(ContextView ctx) {
@@ -275,7 +280,9 @@ public final class Predict extends Module implements Predictor {
         Adapter a = first(local.adapter(), adapter, global.adapter());
         RetryPolicy r = first(local.retry(), retry, global.retry());
         CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
-        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg);
+        // Inside a Refine attempt that has advice, the adapter also sends this predictor's hint.
+        Adapter resolved = HintAdapter.wrap(ctx, signature, a == null ? DEFAULT_ADAPTER : a);
+        return new Run(l, resolved, r == null ? RetryPolicy.defaults() : r, cfg, ctx);
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b, @Nullable T c) {
@@ -345,8 +352,20 @@ public final class Predict extends Module implements Predictor {
         try {
             type.convert(PyFormat.jsonable(value));
         } catch (IllegalArgumentException e) {
+            if (value instanceof String text && convertsAsJson(type, text)) {
+                return; // JSON text of the value, as an adapter reads an output; rendered as given (DSPy does too)
+            }
             throw new IllegalArgumentException("input field '" + f.name() + "' of Predict(" + signature.spec()
                     + ") expects " + f.type().dspyName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean convertsAsJson(FieldType type, String text) {
+        try {
+            type.convert(Json.MAPPER.readValue(text, Object.class));
+            return true;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
         }
     }
 
@@ -408,7 +427,7 @@ public final class Predict extends Module implements Predictor {
             LanguageModel model = run.lm();
             Mono<LmResponse> call = Mono.defer(() -> model.call(req));
             return run.retry().apply(call).map(resp -> {
-                record(req, resp);
+                record(run, req, resp);
                 return parse(a, req, resp, mayFallBack, true);
             });
         });
@@ -436,9 +455,26 @@ public final class Predict extends Module implements Predictor {
         return Prediction.fromCompletions(completions, resp.usage());
     }
 
-    private static void record(LmRequest req, LmResponse resp) {
+    /** Records one answered call: its usage in the run's {@link UsageTracker}s, and the call in the history. */
+    private static void record(Run run, LmRequest req, LmResponse resp) {
+        UsageTracker.record(run.context(), usageModel(run, resp), resp.usage());
         History.global().record(new History.Entry(Instant.now(), req.messages(), resp.texts(), resp.usage(),
                 resp.model()));
+    }
+
+    /**
+     * The name usage is totalled under (DSPy keys it by {@code lm.model}): the request's model when it names one,
+     * else the client's default model, else what the response reports, else the client's id.
+     */
+    private static String usageModel(Run run, LmResponse resp) {
+        String m = run.config().model();
+        if (m == null || m.isBlank()) {
+            m = run.lm().model();
+        }
+        if (m == null || m.isBlank()) {
+            m = resp.model();
+        }
+        return m == null || m.isBlank() ? run.lm().id() : m;
     }
 
     /** Streams the reply's field text into the sink, then parses the whole reply. */
@@ -471,7 +507,7 @@ public final class Predict extends Module implements Predictor {
                         .then(Mono.fromCallable(() -> LmResponse.of(List.of(text.toString()), usage.get())));
             });
             return run.retry().apply(attempt).map(resp -> {
-                record(req, resp);
+                record(run, req, resp);
                 return parse(a, req, resp, false, false);
             });
         });

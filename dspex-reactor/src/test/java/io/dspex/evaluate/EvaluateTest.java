@@ -327,6 +327,33 @@ class EvaluateTest {
     }
 
     @Test
+    void costPricesEachModelsUsageAtItsPrice() {
+        // Even examples use two models, odd ones only the small one.
+        Program program = inputs -> Mono.just(Prediction.of(Map.of("answer", "x")).withUsageByModel(
+                indexOf(inputs) % 2 == 0
+                        ? Map.of("small", Usage.of(1000, 100), "large", Usage.of(2000, 200))
+                        : Map.of("small", Usage.of(1000, 100))));
+        Evaluate.Builder b = Evaluate.builder().devset(devset(4)).metric(EXACT);
+        EvaluationResult r = b.price("small", new Price(1.0, 2.0)).price("large", new Price(10.0, 20.0)).build()
+                .run(program).block();
+        assertThat(r.usageByModel()).containsOnly(Map.entry("small", Usage.of(4000, 400)),
+                Map.entry("large", Usage.of(4000, 400)));
+        assertThat(r.totalUsage()).isEqualTo(Usage.of(8000, 800));
+        // small: 4000 * 1 + 400 * 2 per million; large: 4000 * 10 + 400 * 20 per million.
+        assertThat(r.cost().getAsDouble()).isCloseTo((4000 + 800 + 40000 + 8000) / 1e6,
+                org.assertj.core.data.Offset.offset(1e-12));
+
+        EvaluationResult onlySmall = Evaluate.builder().devset(devset(4)).metric(EXACT)
+                .price("small", new Price(1.0, 2.0)).build().run(program).block();
+        assertThat(onlySmall.cost()).as("the large model's tokens have no price").isEmpty();
+        EvaluationResult fallback = Evaluate.builder().devset(devset(4)).metric(EXACT)
+                .price("small", new Price(1.0, 2.0)).price(new Price(10.0, 20.0)).build().run(program).block();
+        assertThat(fallback.cost()).hasValue(r.cost().getAsDouble());
+        assertThatThrownBy(() -> Evaluate.builder().price(" ", new Price(1, 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model name");
+    }
+
+    @Test
     void builderRejectsBadInputClearly() {
         assertThatThrownBy(() -> Evaluate.builder().metric(EXACT).build())
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("devset");

@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  *       message and the last user message. The simulated model writes its answer as <b>digits</b> ({@code 42}),
  *       except that it <b>spells a number out in words</b> ({@code seven}) when the prompt contains a demo whose
  *       answer spells out a number at least as large. With no demos it always answers in digits.</li>
+ *   <li><b>Instructions.</b> Instructions asking for numbers "in words" teach the same as a demo spelling out
+ *       nine ({@link SimulatedInstructionRules}); an instruction optimizer's own prompts are answered by
+ *       {@link SimulatedProposerModel}.</li>
  *   <li><b>Format.</b> It replies in the ChatAdapter's format: one {@code [[ ## field ## ]]} block per output field
  *       in the system message's order, then {@code [[ ## completed ## ]]}; a {@code reasoning} field (what
  *       {@code ChainOfThought} adds) gets the working ("12 times 3 is 36."). When the system message asks for a
@@ -90,6 +93,9 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
             system = messages.get(0).content();
             first = 1;
         }
+        if (SimulatedProposerModel.handles(system)) {
+            return SimulatedProposerModel.answer(messages); // an instruction optimizer's prompt
+        }
         int last = messages.size() - 1;
         while (last >= first && messages.get(last).role() != Message.Role.USER) {
             last--;
@@ -104,7 +110,8 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
                 : !inputs.isEmpty() && given.containsKey(inputs.get(0).name()) ? given.get(inputs.get(0).name())
                 : last >= first ? messages.get(last).content() : "";
         String answerField = answerField(outputs);
-        long spellUpTo = largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField);
+        long spellUpTo = Math.max(largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField),
+                SimulatedInstructionRules.spellUpTo(system));
 
         Map<String, String> values = solve(question.strip(), spellUpTo);
         Map<String, String> out = new LinkedHashMap<>();
