@@ -177,7 +177,14 @@ public final class Tool implements CustomType {
         checkName(name);
         Map<String, Schema> validators = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, Object>> e : args.entrySet()) {
-            if ("Any".equals(e.getValue().get("type"))) {
+            Object type = e.getValue().get("type");
+            if (type != null && !(type instanceof String)
+                    && !(type instanceof List<?> l && l.stream().allMatch(x -> x instanceof String))) {
+                throw new IllegalArgumentException("the schema of argument '" + e.getKey() + "' of tool '" + name
+                        + "' is not a valid JSON schema: its \"type\" must be a string or a list of strings, got "
+                        + PyFormat.str(type));
+            }
+            if ("Any".equals(type)) {
                 continue; // DSPy's marker of an untyped argument: not validated, as in DSPy
             }
             try {
