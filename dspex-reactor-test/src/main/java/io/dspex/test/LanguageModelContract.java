@@ -10,6 +10,7 @@ import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +63,8 @@ import reactor.test.StepVerifier;
  * protocol, when it speaks several). A model that is not an HTTP client (such as {@link ScriptedLm}) answers
  * {@code false} to {@link #usesServer()}: then no server is started, the cases about the wire, connections, HTTP
  * failures, timeouts and keys are skipped, and the suite scripts the model through {@link #scriptReply},
- * {@link #scriptReplies}, {@link #scriptEcho}, {@link #scriptFailureWhen} and {@link #requestCount()}, which the
+ * {@link #scriptReplies}, {@link #scriptResponse}, {@link #scriptEcho}, {@link #scriptFailureWhen} and
+ * {@link #requestCount()}, which the
  * subclass overrides.
  *
  * <p>Capability hooks ({@code supports...}) switch off cases for features a provider lacks; a switched-off case is
@@ -152,6 +154,14 @@ public abstract class LanguageModelContract {
         return true;
     }
 
+    /**
+     * @return whether the model returns the tool calls a model asks for ({@link LmResponse#toolCalls()}, and whole
+     *         in a stream's chunks) (default true)
+     */
+    protected boolean supportsToolCalls() {
+        return true;
+    }
+
     // ------------------------------------------------------------------ scripting hooks
 
     /**
@@ -170,6 +180,15 @@ public abstract class LanguageModelContract {
      */
     protected void scriptReplies(String... texts) {
         scriptedServer("scriptReplies").replies(texts);
+    }
+
+    /**
+     * Makes every request answered with this whole response (its choices' text, tool calls and finish reasons).
+     *
+     * @param response the answer; by default {@code server.reply(response)}
+     */
+    protected void scriptResponse(LmResponse response) {
+        scriptedServer("scriptResponse").reply(response);
     }
 
     /** Makes every request answered with the text of its last user message; by default on the server. */
@@ -651,5 +670,37 @@ public abstract class LanguageModelContract {
         }
         // a pooled connection is released a moment after its response completes, so allow a spare
         assertThat(server.connectionsOpened()).isLessThanOrEqualTo(3);
+    }
+
+    // ------------------------------------------------------------------ tool calls
+
+    private static final List<ToolCall> CALLS = List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}"),
+            new ToolCall("call_2", "search", "{\"query\": \"cafés «near» me\", \"k\": 3}"));
+
+    /** A reply that asks for tool calls maps to them, in order, with the {@code tool_calls} finish reason. */
+    @Test
+    protected void toolCallRepliesMapToToolCalls() {
+        assumeTrue(supportsToolCalls(), "tool calls");
+        scriptResponse(LmResponse.ofToolCalls("", CALLS));
+        StepVerifier.create(lm.call(ask("Add and search")))
+                .assertNext(r -> {
+                    assertThat(r.toolCalls()).containsExactlyElementsOf(CALLS);
+                    assertThat(r.text()).isEmpty();
+                    assertThat(r.choices().get(0).finishReason()).isEqualTo("tool_calls");
+                })
+                .verifyComplete();
+    }
+
+    /** A stream delivers each tool call once and whole, however its arguments were split on the wire. */
+    @Test
+    protected void streamedToolCallsArriveWhole() {
+        assumeTrue(supportsToolCalls() && supportsStreaming(), "tool calls in streams");
+        scriptResponse(LmResponse.ofToolCalls("Let me see.", CALLS));
+        List<LmChunk> chunks = lm.stream(ask("Add and search")).collectList().block(WAIT);
+        assertThat(chunks).isNotNull();
+        assertThat(chunks.stream().flatMap(c -> c.toolCalls().stream()).toList()).containsExactlyElementsOf(CALLS);
+        assertThat(join(chunks, 0)).isEqualTo("Let me see.");
+        assertThat(chunks.stream().map(LmChunk::finishReason).filter(java.util.Objects::nonNull).toList())
+                .containsExactly("tool_calls");
     }
 }

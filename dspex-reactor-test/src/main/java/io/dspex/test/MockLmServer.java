@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -59,7 +62,21 @@ import reactor.netty.http.server.HttpServerResponse;
  * <p>Rules and fault plans may change while the server runs; they are checked in the order added, and the first
  * that matches wins: a matching fault first, then per choice the {@link #replies replies in sequence}, the
  * {@link #when rules} and the {@link #reply reply}. For {@code n > 1} each choice takes the next reply in sequence or
- * applies the rule again. {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
+ * applies the rule again.
+ *
+ * <p><b>Tool calls.</b> A reply may be a whole {@link LmResponse} instead of a text ({@link #reply(LmResponse)},
+ * {@link #when(Predicate, LmResponse)}, {@link #replies(LmResponse...)}): its choices, with their text, finish reason
+ * and {@link ToolCall}s, answer the request (its usage too, when not zero). The server writes the tool calls in
+ * OpenAI's format: whole in a completion's {@code message.tool_calls} (content null when there is no text), and in
+ * a stream as deltas, a call's id and name first, then its arguments in fragments, as OpenAI streams them.
+ *
+ * <pre>{@code
+ * server.replies(LmResponse.ofToolCalls("", List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}"))))
+ *       .reply("[[ ## answer ## ]]\n3\n\n[[ ## completed ## ]]");
+ * }</pre>
+ *
+ * <p>An {@code LmResponse} answers a whole request; when it comes up as a later choice of a request with
+ * {@code n > 1}, its first choice is that choice. {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
  * {@code replies}, {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests},
  * {@code lastRequest}, {@code requestCount}), so a test moves between the two without relearning it.
  */
@@ -69,7 +86,11 @@ public final class MockLmServer implements AutoCloseable {
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
-    private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
+    private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, ?> reply) {
+    }
+
+    /** The choices of one answer, and the usage to report when the script gave one. */
+    private record Answer(List<LmResponse.Choice> choices, @Nullable Usage usage) {
     }
 
     private record Plan(BiPredicate<Long, ParsedRequest> when, Fault fault) {
@@ -77,8 +98,8 @@ public final class MockLmServer implements AutoCloseable {
 
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final List<Plan> plans = new CopyOnWriteArrayList<>();
-    private final ConcurrentLinkedQueue<String> sequence = new ConcurrentLinkedQueue<>();
-    private volatile Function<ParsedRequest, String> fallback = r -> "mock reply";
+    private final ConcurrentLinkedQueue<Object> sequence = new ConcurrentLinkedQueue<>();
+    private volatile Function<ParsedRequest, ?> fallback = r -> "mock reply";
     private volatile Duration minLatency = Duration.ZERO;
     private volatile Duration maxLatency = Duration.ZERO;
     private volatile long latencySeed;
@@ -218,6 +239,42 @@ public final class MockLmServer implements AutoCloseable {
         for (String t : texts) {
             requireNonNull(t, "reply text");
             sequence.add(t);
+        }
+        return this;
+    }
+
+    /**
+     * @param response the whole answer (text, tool calls, finish reason of each choice; usage when not zero) to every
+     *                 chat request no other rule answers
+     * @return this
+     */
+    public MockLmServer reply(LmResponse response) {
+        requireNonNull(response, "reply response");
+        this.fallback = r -> response;
+        return this;
+    }
+
+    /**
+     * @param when     which requests
+     * @param response the whole answer
+     * @return this
+     */
+    public MockLmServer when(Predicate<ParsedRequest> when, LmResponse response) {
+        requireNonNull(when, "predicate");
+        requireNonNull(response, "reply response");
+        rules.add(new Rule(when, r -> response));
+        return this;
+    }
+
+    /**
+     * @param responses whole answers given in order, one per request, in the same sequence as
+     *                  {@link #replies(String...)}
+     * @return this
+     */
+    public MockLmServer replies(LmResponse... responses) {
+        for (LmResponse r : responses) {
+            requireNonNull(r, "reply response");
+            sequence.add(r);
         }
         return this;
     }
@@ -636,29 +693,37 @@ public final class MockLmServer implements AutoCloseable {
         }
     }
 
-    private List<String> texts(ParsedRequest pr) {
+    private Answer answer(ParsedRequest pr) {
         if (!pr.json().path("messages").isArray() || pr.json().path("messages").size() == 0) {
             throw new BadRequest("'messages' must be a non-empty array");
         }
         int n = pr.n();
-        List<String> texts = new ArrayList<>(n);
+        List<LmResponse.Choice> choices = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            texts.add(replyFor(pr));
+            Object reply = replyFor(pr);
+            if (reply instanceof LmResponse r) {
+                if (i == 0) {
+                    return new Answer(r.choices(), r.usage().equals(Usage.ZERO) ? null : r.usage());
+                }
+                choices.add(r.choices().get(0));
+            } else {
+                choices.add(new LmResponse.Choice(String.valueOf(reply), "stop"));
+            }
         }
-        return texts;
+        return new Answer(choices, null);
     }
 
-    private String replyFor(ParsedRequest pr) {
-        String next = sequence.poll();
+    private Object replyFor(ParsedRequest pr) {
+        Object next = sequence.poll();
         if (next != null) {
             return next;
         }
         for (Rule r : rules) {
             if (r.when().test(pr)) {
-                return String.valueOf(r.reply().apply(pr));
+                return r.reply().apply(pr);
             }
         }
-        return String.valueOf(fallback.apply(pr));
+        return fallback.apply(pr);
     }
 
     private static int words(String s) {
@@ -688,13 +753,15 @@ public final class MockLmServer implements AutoCloseable {
     }
 
     private byte[] chatBody(ParsedRequest pr) {
-        List<String> texts = texts(pr);
+        Answer answer = answer(pr);
+        List<LmResponse.Choice> choices = answer.choices();
         int prompt = promptTokens(pr);
         int completion = 0;
-        for (String t : texts) {
-            completion += words(t);
+        for (LmResponse.Choice c : choices) {
+            completion += words(c.text());
         }
-        int completionTokens = completion;
+        long promptTokens = answer.usage() == null ? prompt : answer.usage().promptTokens();
+        long completionTokens = answer.usage() == null ? completion : answer.usage().completionTokens();
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("id", "chatcmpl-mock-" + pr.number());
@@ -702,25 +769,48 @@ public final class MockLmServer implements AutoCloseable {
             g.writeNumberField("created", 1_700_000_000L);
             g.writeStringField("model", model(pr));
             g.writeArrayFieldStart("choices");
-            for (int i = 0; i < texts.size(); i++) {
+            for (int i = 0; i < choices.size(); i++) {
+                LmResponse.Choice c = choices.get(i);
                 g.writeStartObject();
                 g.writeNumberField("index", i);
                 g.writeObjectFieldStart("message");
                 g.writeStringField("role", "assistant");
-                g.writeStringField("content", texts.get(i));
+                if (c.text().isEmpty() && !c.toolCalls().isEmpty()) {
+                    g.writeNullField("content");
+                } else {
+                    g.writeStringField("content", c.text());
+                }
                 g.writeNullField("refusal");
+                if (!c.toolCalls().isEmpty()) {
+                    g.writeArrayFieldStart("tool_calls");
+                    for (ToolCall call : c.toolCalls()) {
+                        g.writeStartObject();
+                        g.writeStringField("id", call.id());
+                        g.writeStringField("type", "function");
+                        g.writeObjectFieldStart("function");
+                        g.writeStringField("name", call.name());
+                        g.writeStringField("arguments", call.arguments());
+                        g.writeEndObject();
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
+                }
                 g.writeEndObject();
                 g.writeNullField("logprobs");
-                g.writeStringField("finish_reason", "stop");
+                g.writeStringField("finish_reason", finish(c));
                 g.writeEndObject();
             }
             g.writeEndArray();
-            writeUsage(g, prompt, completionTokens);
+            writeUsage(g, promptTokens, completionTokens);
             g.writeEndObject();
         });
     }
 
-    private static void writeUsage(JsonGenerator g, int prompt, int completion) throws IOException {
+    private static String finish(LmResponse.Choice c) {
+        return c.finishReason() != null ? c.finishReason() : c.toolCalls().isEmpty() ? "stop" : "tool_calls";
+    }
+
+    private static void writeUsage(JsonGenerator g, long prompt, long completion) throws IOException {
         g.writeObjectFieldStart("usage");
         g.writeNumberField("prompt_tokens", prompt);
         g.writeNumberField("completion_tokens", completion);
@@ -745,18 +835,20 @@ public final class MockLmServer implements AutoCloseable {
     }
 
     private List<byte[]> sseEvents(ParsedRequest pr, Fault.Kind kind) {
-        List<String> texts = texts(pr);
+        Answer answer = answer(pr);
+        List<LmResponse.Choice> choices = answer.choices();
         String id = "chatcmpl-mock-" + pr.number();
         String model = model(pr);
         List<byte[]> events = new ArrayList<>();
         int completion = 0;
-        for (int i = 0; i < texts.size(); i++) {
+        for (int i = 0; i < choices.size(); i++) {
             int index = i;
+            LmResponse.Choice choice = choices.get(i);
             events.add(event(chunk(id, model, index, "assistant", "", null)));
             if (kind == Fault.Kind.MALFORMED_JSON && i == 0) {
                 events.add("data: {\"choices\": [ not json\n\n".getBytes(StandardCharsets.UTF_8));
             }
-            for (String d : deltas(texts.get(i))) {
+            for (String d : deltas(choice.text())) {
                 events.add(event(chunk(id, model, index, null, d, null)));
                 if (kind == Fault.Kind.STREAM_ERROR && events.size() == 2) {
                     events.add(event(write(g -> {
@@ -769,8 +861,16 @@ public final class MockLmServer implements AutoCloseable {
                     })));
                 }
             }
-            events.add(event(chunk(id, model, index, null, null, "stop")));
-            completion += words(texts.get(i));
+            List<ToolCall> calls = choice.toolCalls();
+            for (int k = 0; k < calls.size(); k++) {
+                ToolCall call = calls.get(k);
+                events.add(event(toolChunk(id, model, index, k, call, "")));
+                for (String fragment : fragments(call.arguments())) {
+                    events.add(event(toolChunk(id, model, index, k, null, fragment)));
+                }
+            }
+            events.add(event(chunk(id, model, index, null, null, finish(choice))));
+            completion += words(choice.text());
         }
         if (kind == Fault.Kind.STREAM_ERROR && events.size() < 3) {
             events.add(1, event(write(g -> {
@@ -783,8 +883,8 @@ public final class MockLmServer implements AutoCloseable {
             })));
         }
         if (pr.json().path("stream_options").path("include_usage").asBoolean(false)) {
-            int prompt = promptTokens(pr);
-            int completionTokens = completion;
+            long promptTokens = answer.usage() == null ? promptTokens(pr) : answer.usage().promptTokens();
+            long completionTokens = answer.usage() == null ? completion : answer.usage().completionTokens();
             events.add(event(write(g -> {
                 g.writeStartObject();
                 g.writeStringField("id", id);
@@ -793,12 +893,59 @@ public final class MockLmServer implements AutoCloseable {
                 g.writeStringField("model", model);
                 g.writeArrayFieldStart("choices");
                 g.writeEndArray();
-                writeUsage(g, prompt, completionTokens);
+                writeUsage(g, promptTokens, completionTokens);
                 g.writeEndObject();
             })));
         }
         events.add(DONE);
         return events;
+    }
+
+    /** A tool call's arguments in pieces of at most 7 characters, as a stream delivers them. */
+    static List<String> fragments(String arguments) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < arguments.length(); i += 7) {
+            out.add(arguments.substring(i, Math.min(arguments.length(), i + 7)));
+        }
+        return out;
+    }
+
+    /** A stream chunk with one tool call delta: the call's id, type and name ({@code head}), or a fragment. */
+    private static byte[] toolChunk(String id, String model, int index, int callIndex, @Nullable ToolCall head,
+                                    String fragment) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("id", id);
+            g.writeStringField("object", "chat.completion.chunk");
+            g.writeNumberField("created", 1_700_000_000L);
+            g.writeStringField("model", model);
+            g.writeArrayFieldStart("choices");
+            g.writeStartObject();
+            g.writeNumberField("index", index);
+            g.writeObjectFieldStart("delta");
+            g.writeArrayFieldStart("tool_calls");
+            g.writeStartObject();
+            g.writeNumberField("index", callIndex);
+            if (head != null) {
+                g.writeStringField("id", head.id());
+                g.writeStringField("type", "function");
+            }
+            g.writeObjectFieldStart("function");
+            if (head != null) {
+                g.writeStringField("name", head.name());
+            }
+            g.writeStringField("arguments", fragment);
+            g.writeEndObject();
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeEndObject();
+            g.writeNullField("logprobs");
+            g.writeNullField("finish_reason");
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeNullField("usage");
+            g.writeEndObject();
+        });
     }
 
     private static byte[] chunk(String id, String model, int index, @Nullable String role, @Nullable String content,

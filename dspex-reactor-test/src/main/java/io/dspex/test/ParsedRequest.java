@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -106,26 +107,79 @@ public final class ParsedRequest {
         return Math.max(1, json.path("n").asInt(1));
     }
 
-    /** @return the chat messages (roles other than system/user/assistant are read as user) */
+    /**
+     * The chat messages as the library's {@link Message}s: text or content parts ({@code text}, {@code image_url}), an
+     * assistant's {@code tool_calls}, a tool result's {@code tool_call_id}. Unknown roles, and tool results without
+     * an id, are read as user messages.
+     *
+     * @return the messages, in order
+     */
     public List<Message> messages() {
         List<Message> ms = messages;
         if (ms == null) {
             ms = new ArrayList<>();
             for (JsonNode m : json.path("messages")) {
-                String role = m.path("role").asText("user");
-                String content = m.path("content").isTextual() ? m.path("content").asText() : m.path("content").toString();
-                Message.Role r;
-                try {
-                    r = Message.Role.of(role);
-                } catch (IllegalArgumentException other) {
-                    r = Message.Role.USER;
-                }
-                ms.add(new Message(r, content));
+                ms.add(message(m));
             }
             ms = Collections.unmodifiableList(ms);
             messages = ms;
         }
         return ms;
+    }
+
+    private static Message message(JsonNode m) {
+        Message.Role r;
+        try {
+            r = Message.Role.of(m.path("role").asText("user"));
+        } catch (IllegalArgumentException other) {
+            r = Message.Role.USER;
+        }
+        JsonNode content = m.path("content");
+        List<Message.Part> parts = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        if (content.isArray()) {
+            for (JsonNode p : content) {
+                String type = p.path("type").asText("");
+                if (type.equals("image_url")) {
+                    JsonNode url = p.path("image_url");
+                    parts.add(new Message.Part.ImageUrl(url.isTextual() ? url.asText() : url.path("url").asText()));
+                } else {
+                    String t = type.equals("text") ? p.path("text").asText("") : p.toString();
+                    parts.add(new Message.Part.Text(t));
+                    text.append(t);
+                }
+            }
+        } else if (content.isTextual()) {
+            text.append(content.asText());
+        } else if (!content.isMissingNode() && !content.isNull()) {
+            text.append(content.toString());
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        if (r == Message.Role.ASSISTANT) {
+            for (JsonNode c : m.path("tool_calls")) {
+                JsonNode f = c.path("function");
+                calls.add(new ToolCall(c.path("id").asText("call_" + calls.size()), f.path("name").asText("?"),
+                        f.path("arguments").asText("")));
+            }
+        }
+        String toolCallId = m.path("tool_call_id").asText("");
+        if (r == Message.Role.TOOL && toolCallId.isBlank()) {
+            r = Message.Role.USER;
+        }
+        return new Message(r, text.toString(), r == Message.Role.USER ? parts : List.of(), calls,
+                r == Message.Role.TOOL ? toolCallId : null);
+    }
+
+    /** @return the request's {@code tools} (OpenAI's function format), empty when none */
+    @SuppressWarnings("unchecked")
+    public List<Map<String, @Nullable Object>> tools() {
+        Object tools = body().get("tools");
+        return tools instanceof List<?> l ? (List<Map<String, @Nullable Object>>) l : List.of();
+    }
+
+    /** @return the request's {@code tool_choice} ({@code "auto"}, ... or a map), or null when absent */
+    public @Nullable Object toolChoice() {
+        return body().get("tool_choice");
     }
 
     /** @return the content of the last user message, or "" when there is none */

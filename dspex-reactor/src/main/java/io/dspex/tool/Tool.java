@@ -427,7 +427,8 @@ public final class Tool implements CustomType {
 
     /**
      * This tool in OpenAI's function format (DSPy's {@code format_as_litellm_function_call()}): what native function
-     * calling sends in the request's {@code tools}.
+     * calling sends in the request's {@code tools}. One difference from DSPy: a tool without a description has no
+     * {@code description} key, where DSPy writes {@code null} (OpenAI types it as an optional string).
      *
      * <pre>{@code
      * {"type": "function", "function": {"name": "add", "description": "Add two integers.",
@@ -451,7 +452,9 @@ public final class Tool implements CustomType {
         parameters.put("required", req);
         Map<String, Object> function = new LinkedHashMap<>();
         function.put("name", name);
-        function.put("description", description);
+        if (description != null) {
+            function.put("description", description);
+        }
         function.put("parameters", parameters);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("type", "function");
