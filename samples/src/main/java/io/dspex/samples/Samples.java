@@ -14,6 +14,7 @@ import java.util.Locale;
  * <pre>{@code
  * mvn -B -ntp -q -pl samples exec:java -Dsample=quickstart
  * mvn -B -ntp -q -pl samples exec:java -Dsample=batch -Dexec.args="in.jsonl out.jsonl"
+ * MCP_SERVER_CMD="npx -y @modelcontextprotocol/server-everything" mvn -B -ntp -q -pl samples exec:java -Dsample=agent
  * java -cp ... io.dspex.samples.Samples optimize
  * }</pre>
  *
@@ -24,7 +25,7 @@ import java.util.Locale;
 public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
-    public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch");
+    public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch", "agent");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -96,6 +97,7 @@ public final class Samples {
                     Integer.parseInt(args.size() > 1 ? args.get(1) : "8080"), out);
             case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),
                     arg(args, 1, OUTPUT_DIR.resolve("answers.jsonl")), out);
+            case "agent" -> Agent.run(provider.lm(), System.getenv(Agent.MCP_SERVER_CMD), out);
             default -> throw new IllegalStateException("unreachable: " + name);
         }
     }
