@@ -102,11 +102,8 @@ public interface Adapter {
      * @return the text; the default renders as {@link ChatAdapter} does
      */
     default String formatUserContent(Signature signature, Map<String, ?> values) {
-        return DEFAULT_RENDERING.formatUserContent(signature, values);
+        return DefaultRendering.CHAT.formatUserContent(signature, values);
     }
-
-    /** What the defaults render with. */
-    Adapter DEFAULT_RENDERING = new ChatAdapter();
 
     /**
      * The {@code response_format} a request for this signature should carry, as an OpenAI-compatible JSON tree.
