@@ -76,7 +76,9 @@ import reactor.netty.http.server.HttpServerResponse;
  * }</pre>
  *
  * <p>An {@code LmResponse} answers a whole request; when it comes up as a later choice of a request with
- * {@code n > 1}, its first choice is that choice. {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
+ * {@code n > 1}, its first choice is that choice.
+ *
+ * <p>{@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when},
  * {@code replies}, {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests},
  * {@code lastRequest}, {@code requestCount}), so a test moves between the two without relearning it.
  */

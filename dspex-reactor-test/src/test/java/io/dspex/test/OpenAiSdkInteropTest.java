@@ -202,7 +202,8 @@ class OpenAiSdkInteropTest {
         assertThat(tools).hasSize(2);
         assertThat(tools.get(0).function().name()).isEqualTo("add");
         assertThat(tools.get(0).function().description()).hasValue("Add two integers.");
-        JsonNode parameters = ObjectMappers.jsonMapper().valueToTree(tools.get(0).function().parameters().orElseThrow());
+        JsonNode parameters = ObjectMappers.jsonMapper()
+                .valueToTree(tools.get(0).function().parameters().orElseThrow());
         assertThat(parameters.toString()).isEqualTo("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
                 + "\"integer\"},\"b\":{\"type\":\"integer\"}},\"required\":[\"a\",\"b\"]}");
         assertThat(tools.get(1).function().description()).isEmpty();

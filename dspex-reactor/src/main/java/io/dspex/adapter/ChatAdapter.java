@@ -37,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ChatAdapter extends AbstractAdapter {
 
-    private static final Optional<Adapter> JSON_FALLBACK = Optional.of(new JsonAdapter().withNativeFunctionCalling(false));
+    private static final Optional<Adapter> JSON_FALLBACK =
+            Optional.of(new JsonAdapter().withNativeFunctionCalling(false));
     private static final Optional<Adapter> NATIVE_JSON_FALLBACK = Optional.of(new JsonAdapter());
 
     /**

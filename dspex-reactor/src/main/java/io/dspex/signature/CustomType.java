@@ -74,7 +74,8 @@ public interface CustomType {
      * parts replaced by {@code START + json.dumps(parts, ensure_ascii=False) + END}.
      *
      * <pre>{@code
-     * image.serialize();   // <<CUSTOM-TYPE-START-IDENTIFIER>>[{"type": "image_url", ...}]<<CUSTOM-TYPE-END-IDENTIFIER>>
+     * image.serialize();
+     * // <<CUSTOM-TYPE-START-IDENTIFIER>>[{"type": "image_url", ...}]<<CUSTOM-TYPE-END-IDENTIFIER>>
      * }</pre>
      *
      * @return a JSON-able value: text with markers, or what {@link #format()} returned

@@ -105,7 +105,8 @@ public final class McpTools {
                     p.put("$defs", d);
                 }
                 ((Map<String, Object>) prop).forEach(p::put);
-                args.put(String.valueOf(e.getKey()), Tool.deepCopy(Tool.resolveRefs(p, name, String.valueOf(e.getKey()))));
+                String arg = String.valueOf(e.getKey());
+                args.put(arg, Tool.deepCopy(Tool.resolveRefs(p, name, arg)));
             }
         }
         Set<String> required = new LinkedHashSet<>();

@@ -231,7 +231,8 @@ public final class Tool implements CustomType {
         return a -> Mono.fromCallable(() -> fn.apply(a)).subscribeOn(Schedulers.boundedElastic());
     }
 
-    private static Map<String, Map<String, Object>> copyArgs(String name, @Nullable Map<String, ? extends Map<String, ?>> args) {
+    private static Map<String, Map<String, Object>> copyArgs(String name,
+                                                             @Nullable Map<String, ? extends Map<String, ?>> args) {
         if (args == null) {
             throw new IllegalArgumentException("the args of tool '" + name + "' must not be null (Map.of() for none)");
         }

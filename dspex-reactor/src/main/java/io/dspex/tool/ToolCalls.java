@@ -60,7 +60,7 @@ public final class ToolCalls implements CustomType {
             return new ToolCall(null, name, copy(args));
         }
 
-        private static Map<String, Object> copy(@Nullable Map<String, ?> args) {
+        private static @Nullable Map<String, Object> copy(@Nullable Map<String, ?> args) {
             return args == null ? null : new LinkedHashMap<>(args);
         }
 

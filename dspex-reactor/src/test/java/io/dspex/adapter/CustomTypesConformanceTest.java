@@ -221,13 +221,15 @@ class CustomTypesConformanceTest {
     @Test
     void aCustomOutputParsesFromJsonAndARecordSchemaIsShown() {
         Map<String, Object> out = new ChatAdapter().parse(pictures(),
-                "[[ ## answer ## ]]\nyes\n\n[[ ## verdict ## ]]\n{\"text\": \"fine\", \"stars\": 2}\n\n[[ ## completed ## ]]");
+                "[[ ## answer ## ]]\nyes\n\n[[ ## verdict ## ]]\n{\"text\": \"fine\", \"stars\": 2}\n\n"
+                        + "[[ ## completed ## ]]");
         assertThat(out).containsEntry("verdict", new Note("fine", 2));
         assertThat(FieldType.of(Note.class).jsonSchema()).isEqualTo("{\"type\": \"object\", \"properties\": "
                 + "{\"stars\": {\"type\": \"integer\", \"title\": \"Stars\"}, \"text\": {\"type\": \"string\", "
                 + "\"title\": \"Text\"}}, \"required\": [\"text\", \"stars\"], \"title\": \"Note\"}");
         Map<String, Object> calls = new JsonAdapter().withNativeFunctionCalling(false).parse(calls(),
-                "{\"answer\": \"3\", \"calls\": {\"tool_calls\": [{\"name\": \"add\", \"args\": {\"a\": 1, \"b\": 2}}]}}");
+                "{\"answer\": \"3\", \"calls\": {\"tool_calls\": [{\"name\": \"add\", \"args\": "
+                        + "{\"a\": 1, \"b\": 2}}]}}");
         assertThat(calls.get("calls")).isEqualTo(ToolCalls.of(List.of(ToolCalls.ToolCall.of("add",
                 Map.of("a", 1, "b", 2)))));
     }

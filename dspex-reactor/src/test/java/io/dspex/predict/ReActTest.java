@@ -147,7 +147,8 @@ class ReActTest {
     void oneToolThenFinish() throws IOException {
         Prediction p = replay("basic", ReAct.of("question -> answer", List.of(ADD)),
                 Map.of("question", "What is 1+2?"), m -> m);
-        assertThat(new ArrayList<Object>(((Map<?, ?>) p.get("trajectory")).keySet())).containsExactly("thought_0", "tool_name_0",
+        List<Object> keys = new ArrayList<>(((Map<?, ?>) p.get("trajectory")).keySet());
+        assertThat(keys).containsExactly("thought_0", "tool_name_0",
                 "tool_args_0", "observation_0", "thought_1", "tool_name_1", "tool_args_1", "observation_1");
     }
 
@@ -194,7 +195,7 @@ class ReActTest {
         ReAct agent = ReAct.of("question -> answer", List.of(ADD));
         assertThat(agent.maxIters()).isEqualTo(20);
         Replay lm = new Replay(List.of(
-                "[[ ## next_thought ## ]]\nA\n\n[[ ## next_tool_name ## ]]\nadd\n\n[[ ## next_tool_args ## ]]\n{\"a\": 1, \"b\": 1}",
+                step("add", "{\"a\": 1, \"b\": 1}"),
                 "[[ ## reasoning ## ]]\nr\n\n[[ ## answer ## ]]\n2"));
         Prediction p = agent.withLm(lm).forward(Map.of("question", "q", "max_iters", 1)).block();
         assertThat(lm.requests).hasSize(2);
@@ -224,13 +225,15 @@ class ReActTest {
 
     @Test
     void toolFailuresBecomeObservationsAndTheLoopGoesOn() {
-        Tool fails = Tool.of("fails", "Always fails.", Map.of(), a -> Mono.error(new IllegalStateException("disk full")));
+        Tool fails = Tool.of("fails", "Always fails.", Map.of(),
+                a -> Mono.error(new IllegalStateException("disk full")));
         Tool throwsNow = Tool.of("throws", null, Map.of(), a -> {
             throw new UnsupportedOperationException("not today");
         });
         Tool hangs = Tool.of("hangs", null, Map.of(), a -> Mono.never()).withTimeout(Duration.ofMillis(50));
         Tool returnsNull = Tool.of("nul", null, Map.of(), a -> null);
-        Replay lm = new Replay(List.of(step("fails", "{}"), step("throws", "{}"), step("add", "{\"a\": \"x\", \"b\": 1}"),
+        Replay lm = new Replay(List.of(step("fails", "{}"), step("throws", "{}"),
+                step("add", "{\"a\": \"x\", \"b\": 1}"),
                 step("add", "{\"a\": 1}"), step("add", "{\"c\": 1}"), step("hangs", "{}"), step("nul", "{}"),
                 step("finish", "{\"answer\": 3}"), EXTRACT));
         ReAct agent = ReAct.of("question -> answer", List.of(ADD, fails, throwsNow, hangs, returnsNull)).withLm(lm);
@@ -245,7 +248,8 @@ class ReActTest {
         assertThat(t.get("observation_5")).isEqualTo("Execution error in hangs: tool hangs did not finish within 50 ms "
                 + "and was cancelled");
         assertThat((String) t.get("observation_6")).startsWith("Execution error in nul: tool nul returned null");
-        assertThat(t.get("observation_7")).isEqualTo("Execution error in finish: Arg answer is not in the tool's args.");
+        assertThat(t.get("observation_7"))
+                .isEqualTo("Execution error in finish: Arg answer is not in the tool's args.");
         assertThat(t).hasSize(32);
         assertThat(p.get("answer")).isEqualTo("done");
         assertThat(lm.requests.get(1).messages().get(1).content())
@@ -271,7 +275,8 @@ class ReActTest {
                 secondStepTooLong, step("finish", "{}"), EXTRACT));
         Prediction p = ReAct.of("question -> answer", List.of(ADD)).withLm(lm).forward(Map.of("question", "q")).block();
         Map<?, ?> t = (Map<?, ?>) p.get("trajectory");
-        assertThat(new ArrayList<Object>(t.keySet())).containsExactly("thought_1", "tool_name_1", "tool_args_1", "observation_1",
+        assertThat(new ArrayList<Object>(t.keySet())).containsExactly("thought_1", "tool_name_1", "tool_args_1",
+                "observation_1",
                 "thought_2", "tool_name_2", "tool_args_2", "observation_2");
         String retried = lm.requests.get(3).messages().get(1).content();
         assertThat(retried).doesNotContain("thought_0").contains("[[ ## thought_1 ## ]]");
@@ -286,7 +291,8 @@ class ReActTest {
         assertThat((Map<?, ?>) p.get("trajectory")).hasSize(4);
         assertThat(p.get("answer")).isEqualTo("done");
         Replay always = new Replay(List.of(tooLong, tooLong, tooLong, tooLong));
-        StepVerifier.create(ReAct.of("question -> answer", List.of(ADD)).withLm(always).forward(Map.of("question", "q")))
+        StepVerifier.create(ReAct.of("question -> answer", List.of(ADD)).withLm(always)
+                        .forward(Map.of("question", "q")))
                 .expectError(LmException.ContextWindowExceeded.class).verify();
         assertThatThrownBy(() -> ReAct.truncate(new LinkedHashMap<>(Map.of("a", 1))))
                 .isInstanceOf(LmException.ContextWindowExceeded.class).hasMessageContaining("only has one tool call");
@@ -329,7 +335,8 @@ class ReActTest {
         LmException.RateLimit slow = new LmException.RateLimit("slow down", Duration.ofMillis(1));
         Replay lm = new Replay(List.of(slow, step("finish", "{}"), EXTRACT));
         StepVerifier.create(ReAct.of("question -> answer", List.of(ADD)).withLm(lm)
-                        .withRetry(RetryPolicy.defaults().withMaxAttempts(3).withBackoff(Duration.ofMillis(1), Duration.ofMillis(2)))
+                        .withRetry(RetryPolicy.defaults().withMaxAttempts(3)
+                                .withBackoff(Duration.ofMillis(1), Duration.ofMillis(2)))
                         .forward(Example.of(Map.of("question", "q"))))
                 .assertNext(p -> assertThat(p.get("answer")).isEqualTo("done"))
                 .verifyComplete();

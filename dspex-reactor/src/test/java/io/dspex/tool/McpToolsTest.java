@@ -135,7 +135,8 @@ class McpToolsTest {
                         + "[[ ## next_tool_args ## ]]\n{\"a\": 20, \"b\": 22}",
                 "[[ ## next_thought ## ]]\nRead it.\n\n[[ ## next_tool_name ## ]]\nfail\n\n"
                         + "[[ ## next_tool_args ## ]]\n{\"path\": \"/x\"}",
-                "[[ ## next_thought ## ]]\nDone.\n\n[[ ## next_tool_name ## ]]\nfinish\n\n[[ ## next_tool_args ## ]]\n{}",
+                "[[ ## next_thought ## ]]\nDone.\n\n[[ ## next_tool_name ## ]]\nfinish\n\n"
+                        + "[[ ## next_tool_args ## ]]\n{}",
                 "[[ ## reasoning ## ]]\nThe tool said 42.\n\n[[ ## answer ## ]]\n42");
         List<LmRequest> seen = new ArrayList<>();
         LanguageModel lm = request -> Mono.fromCallable(() -> {

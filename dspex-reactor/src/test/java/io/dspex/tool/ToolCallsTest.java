@@ -27,7 +27,8 @@ class ToolCallsTest {
         assertThat(provider).isEqualTo(ToolCalls.of(List.of(new ToolCalls.ToolCall("call_9", "add",
                 Map.of("a", 1, "b", 2)))));
         assertThat(ToolCalls.validate(ONE)).isSameAs(ONE);
-        assertThat(FieldType.parse("ToolCalls").convert(Map.of("tool_calls", List.of()))).isEqualTo(ToolCalls.of(List.of()));
+        assertThat(FieldType.parse("ToolCalls").convert(Map.of("tool_calls", List.of())))
+                .isEqualTo(ToolCalls.of(List.of()));
     }
 
     @Test
@@ -52,8 +53,10 @@ class ToolCallsTest {
         assertThat(t.dspyName()).isEqualTo("ToolCalls");
         assertThat(t.typeDescription()).isEqualTo(ToolCalls.description());
         assertThat(t.jsonSchema()).isEqualTo("{\"type\": \"object\", \"$defs\": {\"ToolCall\": {\"type\": \"object\", "
-                + "\"properties\": {\"args\": {\"type\": \"object\", \"additionalProperties\": true, \"title\": \"Args\"}, "
-                + "\"name\": {\"type\": \"string\", \"title\": \"Name\"}}, \"required\": [\"name\", \"args\"], \"title\": "
+                + "\"properties\": {\"args\": {\"type\": \"object\", \"additionalProperties\": true, \"title\": "
+                + "\"Args\"}, "
+                + "\"name\": {\"type\": \"string\", \"title\": \"Name\"}}, \"required\": [\"name\", \"args\"], "
+                + "\"title\": "
                 + "\"ToolCall\"}}, \"properties\": {\"tool_calls\": {\"type\": \"array\", \"items\": {\"$ref\": "
                 + "\"#/$defs/ToolCall\"}, \"title\": \"Tool Calls\"}}, \"required\": [\"tool_calls\"], \"title\": "
                 + "\"ToolCalls\"}");

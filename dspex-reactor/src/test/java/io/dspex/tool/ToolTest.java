@@ -55,35 +55,39 @@ class ToolTest {
      * l: list[P], m: dict[str, int], n: Any, p: Optional[str] = None): '''Takes everything.'''}:
      * {@code str(Tool(everything))} and {@code json.dumps(Tool(everything).format_as_litellm_function_call())}.
      */
-    static final String DSPY_STR = "everything, whose description is <desc>Takes everything.</desc>. It takes arguments "
-            + "{'a': {'type': 'integer'}, 'b': {'type': 'number'}, 'c': {'type': 'string'}, 'd': {'type': 'boolean'}, "
-            + "'e': {'items': {'type': 'integer'}, 'type': 'array'}, 'g': {'additionalProperties': True, 'type': "
-            + "'object'}, 'j': {'enum': ['red', 'blue'], 'title': 'Color', 'type': 'string'}, 'k': {'properties': "
-            + "{'name': {'title': 'Name', 'type': 'string'}, 'age': {'anyOf': [{'type': 'integer'}, {'type': 'null'}], "
-            + "'default': None, 'title': 'Age'}, 'tags': {'items': {'type': 'string'}, 'title': 'Tags', 'type': "
-            + "'array'}}, 'required': ['name', 'tags'], 'title': 'P', 'type': 'object'}, 'l': {'items': {'properties': "
-            + "{'name': {'title': 'Name', 'type': 'string'}, 'age': {'anyOf': [{'type': 'integer'}, {'type': 'null'}], "
-            + "'default': None, 'title': 'Age'}, 'tags': {'items': {'type': 'string'}, 'title': 'Tags', 'type': "
-            + "'array'}}, 'required': ['name', 'tags'], 'title': 'P', 'type': 'object'}, 'type': 'array'}, 'm': "
-            + "{'additionalProperties': {'type': 'integer'}, 'type': 'object'}, 'n': {}, 'p': {'anyOf': [{'type': "
-            + "'string'}, {'type': 'null'}], 'default': None}}.";
+    static final String DSPY_STR = "everything, "
+            + "whose description is <desc>Takes everything.</desc>. It takes arguments {'a': {'type': 'integer'}, "
+            + "'b': {'type': 'number'}, 'c': {'type': 'string'}, 'd': {'type': 'boolean'}, "
+            + "'e': {'items': {'type': 'integer'}, 'type': 'array'}, 'g': {'additionalProperties': True, "
+            + "'type': 'object'}, 'j': {'enum': ['red', 'blue'], 'title': 'Color', 'type': 'string'}, "
+            + "'k': {'properties': {'name': {'title': 'Name', 'type': 'string'}, "
+            + "'age': {'anyOf': [{'type': 'integer'}, {'type': 'null'}], 'default': None, 'title': 'Age'}, "
+            + "'tags': {'items': {'type': 'string'}, 'title': 'Tags', 'type': 'array'}}, 'required': ['name', 'tags'], "
+            + "'title': 'P', 'type': 'object'}, 'l': {'items': {'properties': {'name': {'title': 'Name', "
+            + "'type': 'string'}, 'age': {'anyOf': [{'type': 'integer'}, {'type': 'null'}], 'default': None, "
+            + "'title': 'Age'}, 'tags': {'items': {'type': 'string'}, 'title': 'Tags', 'type': 'array'}}, "
+            + "'required': ['name', 'tags'], 'title': 'P', 'type': 'object'}, 'type': 'array'}, "
+            + "'m': {'additionalProperties': {'type': 'integer'}, 'type': 'object'}, 'n': {}, "
+            + "'p': {'anyOf': [{'type': 'string'}, {'type': 'null'}], 'default': None}}.";
 
     static final String DSPY_FUNCTION = "{\"type\": \"function\", \"function\": {\"name\": \"everything\", "
-            + "\"description\": \"Takes everything.\", \"parameters\": {\"type\": \"object\", \"properties\": {\"a\": "
-            + "{\"type\": \"integer\"}, \"b\": {\"type\": \"number\"}, \"c\": {\"type\": \"string\"}, \"d\": {\"type\": "
-            + "\"boolean\"}, \"e\": {\"items\": {\"type\": \"integer\"}, \"type\": \"array\"}, \"g\": "
-            + "{\"additionalProperties\": true, \"type\": \"object\"}, \"j\": {\"enum\": [\"red\", \"blue\"], \"title\": "
-            + "\"Color\", \"type\": \"string\"}, \"k\": {\"properties\": {\"name\": {\"title\": \"Name\", \"type\": "
-            + "\"string\"}, \"age\": {\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}], \"default\": null, "
-            + "\"title\": \"Age\"}, \"tags\": {\"items\": {\"type\": \"string\"}, \"title\": \"Tags\", \"type\": "
-            + "\"array\"}}, \"required\": [\"name\", \"tags\"], \"title\": \"P\", \"type\": \"object\"}, \"l\": "
-            + "{\"items\": {\"properties\": {\"name\": {\"title\": \"Name\", \"type\": \"string\"}, \"age\": {\"anyOf\": "
-            + "[{\"type\": \"integer\"}, {\"type\": \"null\"}], \"default\": null, \"title\": \"Age\"}, \"tags\": "
-            + "{\"items\": {\"type\": \"string\"}, \"title\": \"Tags\", \"type\": \"array\"}}, \"required\": [\"name\", "
-            + "\"tags\"], \"title\": \"P\", \"type\": \"object\"}, \"type\": \"array\"}, \"m\": {\"additionalProperties\": "
-            + "{\"type\": \"integer\"}, \"type\": \"object\"}, \"n\": {}, \"p\": {\"anyOf\": [{\"type\": \"string\"}, "
-            + "{\"type\": \"null\"}], \"default\": null}}, \"required\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"g\", \"j\", "
-            + "\"k\", \"l\", \"m\", \"n\"]}}}";
+            + "\"description\": \"Takes everything.\", \"parameters\": {\"type\": \"object\", "
+            + "\"properties\": {\"a\": {\"type\": \"integer\"}, \"b\": {\"type\": \"number\"}, "
+            + "\"c\": {\"type\": \"string\"}, \"d\": {\"type\": \"boolean\"}, "
+            + "\"e\": {\"items\": {\"type\": \"integer\"}, \"type\": \"array\"}, "
+            + "\"g\": {\"additionalProperties\": true, \"type\": \"object\"}, \"j\": {\"enum\": [\"red\", \"blue\"], "
+            + "\"title\": \"Color\", \"type\": \"string\"}, \"k\": {\"properties\": {\"name\": {\"title\": \"Name\", "
+            + "\"type\": \"string\"}, \"age\": {\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}], "
+            + "\"default\": null, \"title\": \"Age\"}, \"tags\": {\"items\": {\"type\": \"string\"}, "
+            + "\"title\": \"Tags\", \"type\": \"array\"}}, \"required\": [\"name\", \"tags\"], \"title\": \"P\", "
+            + "\"type\": \"object\"}, \"l\": {\"items\": {\"properties\": {\"name\": {\"title\": \"Name\", "
+            + "\"type\": \"string\"}, \"age\": {\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}], "
+            + "\"default\": null, \"title\": \"Age\"}, \"tags\": {\"items\": {\"type\": \"string\"}, "
+            + "\"title\": \"Tags\", \"type\": \"array\"}}, \"required\": [\"name\", \"tags\"], \"title\": \"P\", "
+            + "\"type\": \"object\"}, \"type\": \"array\"}, \"m\": {\"additionalProperties\": {\"type\": \"integer\"}, "
+            + "\"type\": \"object\"}, \"n\": {}, \"p\": {\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}], "
+            + "\"default\": null}}, \"required\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"g\", \"j\", \"k\", \"l\", "
+            + "\"m\", \"n\"]}}}";
 
     static final Tool ADD = Tool.of("add", "Add two integers.", Sum.class, s -> Mono.just(s.a() + s.b()));
 
@@ -146,7 +150,8 @@ class ToolTest {
                 .verifyComplete();
         Tool typed = Tool.of("everything", null, Everything.class, Mono::just);
         Map<String, Object> args = new LinkedHashMap<>(Map.of("a", 1, "b", 2, "c", "c", "d", true, "e", List.of(1.0),
-                "g", Map.of(), "j", "blue", "k", Map.of("name", "n", "tags", List.of()), "l", List.of(), "m", Map.of()));
+                "g", Map.of(), "j", "blue", "k", Map.of("name", "n", "tags", List.of()), "l", List.of(),
+                "m", Map.of()));
         args.put("n", null);
         StepVerifier.create(typed.call(args))
                 .assertNext(r -> {

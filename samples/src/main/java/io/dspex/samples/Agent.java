@@ -148,8 +148,9 @@ public final class Agent {
                 Map<?, ?> trajectory = (Map<?, ?>) p.get("trajectory");
                 for (int i = 0; trajectory.containsKey("tool_name_" + i); i++) {
                     out.println("  " + i + ". " + trajectory.get("thought_" + i));
-                    out.println("     " + trajectory.get("tool_name_" + i) + " " + json(trajectory.get("tool_args_" + i))
-                            + "  ->  " + shorten(json(trajectory.get("observation_" + i))));
+                    out.println("     " + trajectory.get("tool_name_" + i) + " "
+                            + json(trajectory.get("tool_args_" + i)) + "  ->  "
+                            + shorten(json(trajectory.get("observation_" + i))));
                 }
                 out.println("  answer: " + p.get("answer") + "   (" + p.usage().totalTokens() + " tokens)");
                 total = total.plus(p.usage());

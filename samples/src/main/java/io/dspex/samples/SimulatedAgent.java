@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 final class SimulatedAgent {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern TOOL_LINE = Pattern.compile(
-            "^\\s*\\((\\d+)\\) ([A-Za-z0-9_-]+)(?:, whose description is <desc>(.*?)</desc>)?\\. It takes arguments (\\{.*})\\.$");
+    private static final Pattern TOOL_LINE = Pattern.compile("^\\s*\\((\\d+)\\) ([A-Za-z0-9_-]+)"
+            + "(?:, whose description is <desc>(.*?)</desc>)?\\. It takes arguments (\\{.*})\\.$");
     private static final Pattern QUOTED = Pattern.compile("\"([^\"]+)\"");
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(?:\\.\\d+)?");
     private static final Pattern WORD = Pattern.compile("[\\p{L}][\\p{L}\\p{N}_-]*");

@@ -18,7 +18,8 @@ class AgentTest {
     @Test
     void theSimulatedModelLearnsReActFromThePromptAndAnswersWithTheTools() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Provider provider = Provider.simulated(); PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+        try (Provider provider = Provider.simulated();
+             PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             Samples.run("agent", List.of(), out, provider);
             // 4 + 3 + 2 agent steps, and one extraction per question
             assertThat(provider.server().orElseThrow().requestCount()).isEqualTo(12);
@@ -43,7 +44,8 @@ class AgentTest {
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         String command = "\"" + java + "\" -cp \"" + classPath + "\" " + EchoMcpServer.class.getName();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Provider provider = Provider.simulated(); PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+        try (Provider provider = Provider.simulated();
+             PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             Agent.run(provider.lm(), command, out);
         }
         String printed = bytes.toString(StandardCharsets.UTF_8);
