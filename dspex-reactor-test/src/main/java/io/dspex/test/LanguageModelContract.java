@@ -730,6 +730,27 @@ public abstract class LanguageModelContract {
         }
     }
 
+    /**
+     * A conversation in a form every protocol keeps: each call id replaced by its position among the conversation's
+     * calls ({@code #0}, {@code #1}, ..., also in the tool messages answering it, since Gemini carries no call ids),
+     * arguments as canonical JSON.
+     */
+    private static List<Message> canonical(List<Message> messages) {
+        Map<String, String> ids = new java.util.HashMap<>();
+        List<Message> out = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            List<ToolCall> calls = new ArrayList<>(m.toolCalls().size());
+            for (ToolCall c : m.toolCalls()) {
+                String id = "#" + ids.size();
+                ids.put(c.id(), id);
+                calls.add(new ToolCall(id, c.name(), canonicalJson(c.arguments())));
+            }
+            String answered = m.toolCallId() == null ? null : ids.getOrDefault(m.toolCallId(), m.toolCallId());
+            out.add(new Message(m.role(), m.content(), m.parts(), calls, answered));
+        }
+        return out;
+    }
+
     /** A reply that asks for tool calls maps to them, in order, with the {@code tool_calls} finish reason. */
     @Test
     protected void toolCallRepliesMapToToolCalls() {
@@ -755,5 +776,40 @@ public abstract class LanguageModelContract {
         assertThat(join(chunks, 0)).isEqualTo("Let me see.");
         assertThat(chunks.stream().map(LmChunk::finishReason).filter(java.util.Objects::nonNull).toList())
                 .containsExactly("tool_calls");
+    }
+
+    /**
+     * A conversation with an image, a turn that called a tool and the tool's result, and the request's tools and
+     * tool choice, reach the server as sent, in whatever format the protocol writes them: the server reads them back
+     * ({@link ParsedRequest#messages()}, {@link ParsedRequest#tools()}, {@link ParsedRequest#toolChoice()}) as the
+     * same messages (call ids compared by position, arguments as JSON), tools and choice.
+     */
+    @Test
+    protected void toolTurnsImagesToolsAndToolChoiceReachTheServer() {
+        assumeTrue(usesServer() && supportsToolCalls(), "tool calls over HTTP");
+        Map<String, Object> add = Map.of("type", "function", "function", Map.of("name", "add", "description",
+                "Add two integers.", "parameters", Map.of("type", "object", "properties",
+                        Map.of("a", Map.of("type", "integer"), "b", Map.of("type", "integer")),
+                        "required", List.of("a", "b"))));
+        Map<String, Object> choice = Map.of("type", "function", "function", Map.of("name", "add"));
+        LmRequest request = LmRequest.of(List.of(Message.system("Use tools."),
+                        Message.user(List.of(new Message.Part.Text("What is in "),
+                                new Message.Part.ImageUrl("https://example.com/sum.png"),
+                                new Message.Part.Text(" and "),
+                                new Message.Part.ImageUrl("data:image/png;base64,iVBORw0KGgo="),
+                                new Message.Part.Text("?"))),
+                        Message.assistant("I add.", List.of(TOOL_CALLS.get(0))), Message.tool("call_1", "3"),
+                        Message.user("Thanks")))
+                .withTools(List.of(add)).withToolChoice(choice);
+        scriptReply("3");
+        StepVerifier.create(lm.call(request)).expectNextCount(1).verifyComplete();
+        ParsedRequest seen = server.lastRequest();
+        assertThat(canonical(seen.messages())).containsExactlyElementsOf(canonical(request.messages()));
+        assertThat(seen.tools()).isEqualTo(List.of(add));
+        assertThat(seen.toolChoice()).isEqualTo(choice);
+        for (Object other : List.of("auto", "required", "none")) {
+            StepVerifier.create(lm.call(request.withToolChoice(other))).expectNextCount(1).verifyComplete();
+            assertThat(server.lastRequest().toolChoice()).isEqualTo(other);
+        }
     }
 }
