@@ -42,6 +42,10 @@ module io.dspex.reactor {
     requires com.github.benmanes.caffeine;
     requires org.slf4j;
     requires me.tongfei.progressbar;
+    // Tool arguments are validated against their JSON schemas.
+    requires com.networknt.schema;
+    // McpTools only: an optional dependency (an automatic module), present when the application uses MCP.
+    requires static io.modelcontextprotocol.sdk.mcp.core;
 
     exports io.dspex;
     exports io.dspex.adapter;
@@ -51,6 +55,7 @@ module io.dspex.reactor {
     exports io.dspex.optimize;
     exports io.dspex.predict;
     exports io.dspex.signature;
+    exports io.dspex.tool;
 
     opens io.dspex to com.fasterxml.jackson.databind;
     opens io.dspex.lm to com.fasterxml.jackson.databind;

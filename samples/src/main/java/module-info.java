@@ -16,4 +16,6 @@ module io.dspex.samples {
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;
     requires org.slf4j;
+    // The agent sample takes the tools of an MCP server (MCP_SERVER_CMD) through the MCP Java SDK.
+    requires io.modelcontextprotocol.sdk.mcp.core;
 }

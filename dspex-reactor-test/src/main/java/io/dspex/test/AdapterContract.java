@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.dspex.Example;
 import io.dspex.adapter.Adapter;
 import io.dspex.adapter.AdapterParseException;
+import io.dspex.lm.CallConfig;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
@@ -224,6 +227,33 @@ public abstract class AdapterContract {
             return out;
         }
         return v;
+    }
+
+    /** @return one test per round-trip case: a response choice of that reply parses as the reply's text does */
+    @TestFactory
+    protected Stream<DynamicTest> parsesAChoiceAsItsText() {
+        Adapter adapter = adapter();
+        return roundTripCases().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+            String reply = assistantReply(adapter, c);
+            assertThat(adapter.parse(c.signature(), new LmResponse.Choice(reply, "stop")))
+                    .isEqualTo(adapter.parse(c.signature(), reply));
+        }));
+    }
+
+    /**
+     * The request of a call without tools carries the formatted messages, the call configuration and the response
+     * format, and no tools.
+     */
+    @Test
+    protected void formatRequestCarriesTheMessagesTheConfigAndTheResponseFormat() {
+        Adapter adapter = adapter();
+        Case c = roundTripCases().get(0);
+        CallConfig config = CallConfig.empty().withTemperature(0.5);
+        LmRequest request = adapter.formatRequest(c.signature(), List.of(c.demo()), c.inputs(), config);
+        assertThat(request.messages()).isEqualTo(adapter.format(c.signature(), List.of(c.demo()), c.inputs()));
+        assertThat(request.config()).isEqualTo(config);
+        assertThat(Optional.ofNullable(request.responseFormat())).isEqualTo(adapter.responseFormat(c.signature()));
+        assertThat(request.tools()).isEmpty();
     }
 
     // ------------------------------------------------------------------ format

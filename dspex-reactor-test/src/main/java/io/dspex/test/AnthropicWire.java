@@ -2,20 +2,25 @@ package io.dspex.test;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Anthropic's Messages API: {@code POST /v1/messages} (a message, or server-sent events from {@code message_start}
  * to {@code message_stop} with {@code "stream": true}); a key ({@code x-api-key}, or a bearer token as the official
  * SDK 3.x sends it) and {@code anthropic-version} required; {@code max_tokens} required; one answer per request
- * (Anthropic has no {@code n}); errors as
- * {@code {"type": "error", "error": {"type", "message"}}} with the {@code request-id} header. It has no embeddings.
+ * (Anthropic has no {@code n}); tool calls as {@code tool_use} blocks (streamed as {@code input_json_delta}
+ * fragments); errors as {@code {"type": "error", "error": {"type", "message"}}} with the {@code request-id} header.
+ * It has no embeddings.
  */
 final class AnthropicWire extends Wire {
 
@@ -110,18 +115,49 @@ final class AnthropicWire extends Wire {
         return m == null ? "mock-model" : m;
     }
 
-    private static void usage(JsonGenerator g, int input, int output) throws IOException {
+    /**
+     * The library's finish reasons in Anthropic's words: {@code stop} -> {@code end_turn}, {@code tool_calls} ->
+     * {@code tool_use}, {@code length} -> {@code max_tokens}, {@code content_filter} -> {@code refusal}; any other as
+     * it is.
+     */
+    static String stopReason(LmResponse.Choice c) {
+        String finish = Answer.finish(c);
+        switch (finish) {
+            case "stop": return "end_turn";
+            case "tool_calls": return "tool_use";
+            case "length": return "max_tokens";
+            case "content_filter": return "refusal";
+            default: return finish;
+        }
+    }
+
+    private static void usage(JsonGenerator g, Usage u, long output) throws IOException {
         g.writeObjectFieldStart("usage");
-        g.writeNumberField("input_tokens", input);
-        g.writeNumberField("cache_creation_input_tokens", 0);
-        g.writeNumberField("cache_read_input_tokens", 0);
+        g.writeNumberField("input_tokens", u.promptTokens() - u.cachedTokens() - u.cacheCreationTokens());
+        g.writeNumberField("cache_creation_input_tokens", u.cacheCreationTokens());
+        g.writeNumberField("cache_read_input_tokens", u.cachedTokens());
         g.writeNumberField("output_tokens", output);
         g.writeEndObject();
     }
 
+    /** The tool calls' inputs as JSON objects, checked before anything is written. */
+    private static List<JsonNode> inputs(LmResponse.Choice c) {
+        List<JsonNode> inputs = new ArrayList<>(c.toolCalls().size());
+        for (ToolCall call : c.toolCalls()) {
+            inputs.add(argumentsObject(call, "Anthropic"));
+        }
+        return inputs;
+    }
+
+    /**
+     * A message of the answer's first choice (Anthropic has one per request): a text block (left out when the choice
+     * only calls tools), then a {@code tool_use} block per call with its input as a JSON object.
+     */
     @Override
-    byte[] chatBody(ParsedRequest pr, List<String> texts, int promptTokens) {
-        String text = texts.get(0);
+    byte[] chatBody(ParsedRequest pr, Answer answer) {
+        LmResponse.Choice c = answer.choices().get(0);
+        Usage u = answer.usage(List.of(c));
+        List<JsonNode> inputs = inputs(c);
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("id", "msg_mock_" + pr.number());
@@ -129,14 +165,26 @@ final class AnthropicWire extends Wire {
             g.writeStringField("role", "assistant");
             g.writeStringField("model", modelOr(pr));
             g.writeArrayFieldStart("content");
-            g.writeStartObject();
-            g.writeStringField("type", "text");
-            g.writeStringField("text", text);
-            g.writeEndObject();
+            if (!c.text().isEmpty() || c.toolCalls().isEmpty()) {
+                g.writeStartObject();
+                g.writeStringField("type", "text");
+                g.writeStringField("text", c.text());
+                g.writeEndObject();
+            }
+            for (int i = 0; i < c.toolCalls().size(); i++) {
+                ToolCall call = c.toolCalls().get(i);
+                g.writeStartObject();
+                g.writeStringField("type", "tool_use");
+                g.writeStringField("id", call.id());
+                g.writeStringField("name", call.name());
+                g.writeFieldName("input");
+                g.writeTree(inputs.get(i));
+                g.writeEndObject();
+            }
             g.writeEndArray();
-            g.writeStringField("stop_reason", "end_turn");
+            g.writeStringField("stop_reason", stopReason(c));
             g.writeNullField("stop_sequence");
-            usage(g, promptTokens, words(text));
+            usage(g, u, u.completionTokens());
             g.writeEndObject();
         });
     }
@@ -150,9 +198,22 @@ final class AnthropicWire extends Wire {
         }), EOL);
     }
 
+    private static byte[] streamError() {
+        return event("error", error("overloaded_error", "stream failed"), EOL);
+    }
+
+    /**
+     * Anthropic's events: {@code message_start}; a text block ({@code content_block_start}, a {@code ping}, one
+     * {@code text_delta} per word, {@code content_block_stop}; left out when the choice only calls tools); per tool
+     * call a {@code tool_use} block started with an empty input, its input in {@code input_json_delta}
+     * {@link MockLmServer#fragments fragments}, and stopped; {@code message_delta} with the stop reason and output
+     * tokens; {@code message_stop}.
+     */
     @Override
-    List<byte[]> sseEvents(ParsedRequest pr, List<String> texts, int promptTokens, Fault.@Nullable Kind kind) {
-        String text = texts.get(0);
+    List<byte[]> sseEvents(ParsedRequest pr, Answer answer, Fault.@Nullable Kind kind) {
+        LmResponse.Choice c = answer.choices().get(0);
+        Usage u = answer.usage(List.of(c));
+        inputs(c);
         List<byte[]> events = new ArrayList<>();
         events.add(sse("message_start", g -> {
             g.writeObjectFieldStart("message");
@@ -164,47 +225,85 @@ final class AnthropicWire extends Wire {
             g.writeEndArray();
             g.writeNullField("stop_reason");
             g.writeNullField("stop_sequence");
-            usage(g, promptTokens, 1);
+            usage(g, u, 1);
             g.writeEndObject();
         }));
         if (kind == Fault.Kind.MALFORMED_JSON) {
             events.add(("event: content_block_start" + EOL + "data: {\"type\": \"content_block_start\", [ not json"
                     + EOL + EOL).getBytes(StandardCharsets.UTF_8));
         }
-        events.add(sse("content_block_start", g -> {
-            g.writeNumberField("index", 0);
-            g.writeObjectFieldStart("content_block");
-            g.writeStringField("type", "text");
-            g.writeStringField("text", "");
-            g.writeEndObject();
-        }));
-        events.add(sse("ping", g -> { }));
-        boolean first = true;
-        for (String d : MockLmServer.deltas(text)) {
-            events.add(sse("content_block_delta", g -> {
-                g.writeNumberField("index", 0);
-                g.writeObjectFieldStart("delta");
-                g.writeStringField("type", "text_delta");
-                g.writeStringField("text", d);
+        boolean errorPending = kind == Fault.Kind.STREAM_ERROR;
+        int block = 0;
+        if (!c.text().isEmpty() || c.toolCalls().isEmpty()) {
+            int index = block++;
+            events.add(sse("content_block_start", g -> {
+                g.writeNumberField("index", index);
+                g.writeObjectFieldStart("content_block");
+                g.writeStringField("type", "text");
+                g.writeStringField("text", "");
                 g.writeEndObject();
             }));
-            if (first && kind == Fault.Kind.STREAM_ERROR) {
-                events.add(event("error", error("overloaded_error", "stream failed"), EOL));
+            events.add(sse("ping", g -> { }));
+            for (String d : MockLmServer.deltas(c.text())) {
+                events.add(sse("content_block_delta", g -> {
+                    g.writeNumberField("index", index);
+                    g.writeObjectFieldStart("delta");
+                    g.writeStringField("type", "text_delta");
+                    g.writeStringField("text", d);
+                    g.writeEndObject();
+                }));
+                if (errorPending) {
+                    events.add(streamError());
+                    errorPending = false;
+                }
             }
-            first = false;
+            if (errorPending) {
+                events.add(streamError());
+                errorPending = false;
+            }
+            events.add(sse("content_block_stop", g -> g.writeNumberField("index", index)));
         }
-        if (first && kind == Fault.Kind.STREAM_ERROR) {
-            events.add(event("error", error("overloaded_error", "stream failed"), EOL));
+        for (ToolCall call : c.toolCalls()) {
+            int index = block++;
+            events.add(sse("content_block_start", g -> {
+                g.writeNumberField("index", index);
+                g.writeObjectFieldStart("content_block");
+                g.writeStringField("type", "tool_use");
+                g.writeStringField("id", call.id());
+                g.writeStringField("name", call.name());
+                g.writeObjectFieldStart("input");
+                g.writeEndObject();
+                g.writeEndObject();
+            }));
+            if (index == 0) {
+                events.add(sse("ping", g -> { }));
+            }
+            List<String> fragments = new ArrayList<>();
+            fragments.add("");
+            fragments.addAll(MockLmServer.fragments(call.arguments()));
+            for (String fragment : fragments) {
+                events.add(sse("content_block_delta", g -> {
+                    g.writeNumberField("index", index);
+                    g.writeObjectFieldStart("delta");
+                    g.writeStringField("type", "input_json_delta");
+                    g.writeStringField("partial_json", fragment);
+                    g.writeEndObject();
+                }));
+                if (errorPending) {
+                    events.add(streamError());
+                    errorPending = false;
+                }
+            }
+            events.add(sse("content_block_stop", g -> g.writeNumberField("index", index)));
         }
-        events.add(sse("content_block_stop", g -> g.writeNumberField("index", 0)));
-        int output = words(text);
+        String stopReason = stopReason(c);
         events.add(sse("message_delta", g -> {
             g.writeObjectFieldStart("delta");
-            g.writeStringField("stop_reason", "end_turn");
+            g.writeStringField("stop_reason", stopReason);
             g.writeNullField("stop_sequence");
             g.writeEndObject();
             g.writeObjectFieldStart("usage");
-            g.writeNumberField("output_tokens", output);
+            g.writeNumberField("output_tokens", u.completionTokens());
             g.writeEndObject();
         }));
         events.add(sse("message_stop", g -> { }));
@@ -219,8 +318,11 @@ final class AnthropicWire extends Wire {
     // ------------------------------------------------------------------ how a request reads
 
     /**
-     * The top-level {@code system} as system messages (one per text block), then the turns: text content as it
-     * is, blocks as their text joined (or their JSON when none is text, as for {@code tool_result} blocks).
+     * The top-level {@code system} as system messages (one per text block), then the turns: text content as it is;
+     * an assistant's text blocks joined and its {@code tool_use} blocks as tool calls (arguments: the input's JSON);
+     * a user turn's {@code tool_result} blocks as tool messages (their text) and its other blocks as one user message
+     * of parts: text, images ({@code base64} sources as {@code data:} URIs, {@code url} sources as the URL), any
+     * other block as a text part of its JSON.
      */
     @Override
     List<Message> messages(ParsedRequest pr) {
@@ -234,12 +336,112 @@ final class AnthropicWire extends Wire {
             }
         }
         for (JsonNode m : pr.json().path("messages")) {
+            boolean assistant = "assistant".equals(m.path("role").asText());
             JsonNode content = m.path("content");
-            String text = content.isArray() ? joinedText(content) : text(content);
-            ms.add(message("assistant".equals(m.path("role").asText()) ? Message.Role.ASSISTANT : Message.Role.USER,
-                    text));
+            if (!content.isArray()) {
+                ms.add(message(assistant ? Message.Role.ASSISTANT : Message.Role.USER, text(content)));
+            } else if (assistant) {
+                ms.add(assistantTurn(content));
+            } else {
+                userTurn(content, ms);
+            }
         }
         return Collections.unmodifiableList(ms);
+    }
+
+    private static Message assistantTurn(JsonNode blocks) {
+        StringBuilder text = new StringBuilder();
+        boolean anyText = false;
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode block : blocks) {
+            String type = block.path("type").asText("");
+            if (type.equals("text")) {
+                text.append(block.path("text").asText(""));
+                anyText = true;
+            } else if (type.equals("tool_use")) {
+                String id = block.path("id").asText("");
+                calls.add(new ToolCall(id.isBlank() ? "toolu_" + calls.size() : id, block.path("name").asText("?"),
+                        block.path("input").isObject() ? block.get("input").toString() : "{}"));
+            }
+        }
+        if (!anyText && calls.isEmpty()) {
+            return message(Message.Role.ASSISTANT, joinedText(blocks));
+        }
+        return Message.assistant(text.toString(), calls);
+    }
+
+    private static void userTurn(JsonNode blocks, List<Message> out) {
+        List<Message.Part> parts = new ArrayList<>();
+        for (JsonNode block : blocks) {
+            String type = block.path("type").asText("");
+            switch (type) {
+                case "tool_result": {
+                    String id = block.path("tool_use_id").asText("");
+                    JsonNode result = block.path("content");
+                    String text = result.isArray() ? joinedText(result)
+                            : result.isMissingNode() || result.isNull() ? "" : text(result);
+                    if (id.isBlank()) {
+                        parts.add(new Message.Part.Text(text));
+                    } else {
+                        flush(parts, out);
+                        out.add(Message.tool(id, text));
+                    }
+                    break;
+                }
+                case "text":
+                    parts.add(new Message.Part.Text(block.path("text").asText("")));
+                    break;
+                case "image": {
+                    JsonNode source = block.path("source");
+                    String kind = source.path("type").asText("");
+                    if (kind.equals("base64")) {
+                        parts.add(new Message.Part.ImageUrl("data:" + source.path("media_type").asText("image/png")
+                                + ";base64," + source.path("data").asText("")));
+                    } else if (kind.equals("url") && !source.path("url").asText("").isBlank()) {
+                        parts.add(new Message.Part.ImageUrl(source.path("url").asText()));
+                    } else {
+                        parts.add(new Message.Part.Text(block.toString()));
+                    }
+                    break;
+                }
+                default:
+                    parts.add(new Message.Part.Text(block.toString()));
+            }
+        }
+        flush(parts, out);
+    }
+
+    /** Adds the parts gathered so far as one user message, and forgets them. */
+    private static void flush(List<Message.Part> parts, List<Message> out) {
+        if (!parts.isEmpty()) {
+            out.add(Message.user(List.copyOf(parts)));
+            parts.clear();
+        }
+    }
+
+    /** Anthropic's {@code {name, description, input_schema}} as OpenAI's function tools. */
+    @Override
+    List<Map<String, @Nullable Object>> tools(ParsedRequest pr) {
+        List<Map<String, @Nullable Object>> out = new ArrayList<>();
+        for (JsonNode t : pr.json().path("tools")) {
+            out.add(function(t.path("name").asText(""), t.get("description"), t.get("input_schema")));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** {@code auto} -> auto, {@code any} -> required, {@code none} -> none, {@code tool} -> that function. */
+    @Override
+    @Nullable Object toolChoice(ParsedRequest pr) {
+        JsonNode choice = pr.json().get("tool_choice");
+        if (choice == null || !choice.isObject()) {
+            return null;
+        }
+        String type = choice.path("type").asText("");
+        switch (type) {
+            case "any": return "required";
+            case "tool": return namedFunction(choice.path("name").asText(""));
+            default: return type;
+        }
     }
 
     @Override

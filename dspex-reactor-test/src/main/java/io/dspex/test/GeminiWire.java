@@ -2,12 +2,20 @@ package io.dspex.test;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -16,8 +24,8 @@ import org.jspecify.annotations.Nullable;
  * The Gemini API: {@code POST /v1beta/models/{model}:generateContent}, {@code :streamGenerateContent?alt=sse}
  * (partial responses as server-sent events; no end marker, the last chunk of a candidate has its finish reason),
  * {@code :embedContent} and {@code :batchEmbedContents} (also under {@code /v1}); the key in {@code x-goog-api-key}
- * (or {@code ?key=}); {@code candidateCount} candidates; errors as a {@code google.rpc.Status}
- * {@code {"error": {"code", "message", "status"}}}.
+ * (or {@code ?key=}); {@code candidateCount} candidates; tool calls as {@code functionCall} parts; errors as a
+ * {@code google.rpc.Status} {@code {"error": {"code", "message", "status"}}}.
  */
 final class GeminiWire extends Wire {
 
@@ -131,11 +139,15 @@ final class GeminiWire extends Wire {
         return "{\"candidates\": [ {\"content\": this is not json".getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void usage(JsonGenerator g, int prompt, int completion) throws IOException {
+    /** {@code usageMetadata}; the cached part of the prompt as {@code cachedContentTokenCount} when there is one. */
+    private static void usage(JsonGenerator g, Usage u, long completion, long total) throws IOException {
         g.writeObjectFieldStart("usageMetadata");
-        g.writeNumberField("promptTokenCount", prompt);
+        g.writeNumberField("promptTokenCount", u.promptTokens());
         g.writeNumberField("candidatesTokenCount", completion);
-        g.writeNumberField("totalTokenCount", prompt + completion);
+        g.writeNumberField("totalTokenCount", total);
+        if (u.cachedTokens() > 0) {
+            g.writeNumberField("cachedContentTokenCount", u.cachedTokens());
+        }
         g.writeEndObject();
     }
 
@@ -144,16 +156,58 @@ final class GeminiWire extends Wire {
         return m == null ? "mock-model" : m;
     }
 
-    /** One candidate: a text part, its index (left out when 0, as proto3 JSON does), its finish reason if any. */
-    private static void candidate(JsonGenerator g, int index, @Nullable String text, @Nullable String finish)
-            throws IOException {
+    /**
+     * The library's finish reasons in Gemini's words: {@code stop} and {@code tool_calls} -> {@code STOP} (Gemini
+     * finishes a turn that calls functions with {@code STOP}), {@code length} -> {@code MAX_TOKENS},
+     * {@code content_filter} -> {@code SAFETY}; any other in upper case.
+     */
+    static String finishReason(LmResponse.Choice c) {
+        String finish = Answer.finish(c);
+        switch (finish) {
+            case "stop":
+            case "tool_calls":
+                return "STOP";
+            case "length": return "MAX_TOKENS";
+            case "content_filter": return "SAFETY";
+            default: return finish.toUpperCase(Locale.ROOT);
+        }
+    }
+
+    /** The function calls' arguments as JSON objects, checked before anything is written. */
+    private static List<JsonNode> args(LmResponse.Choice c) {
+        List<JsonNode> args = new ArrayList<>(c.toolCalls().size());
+        for (ToolCall call : c.toolCalls()) {
+            args.add(argumentsObject(call, "Gemini"));
+        }
+        return args;
+    }
+
+    /**
+     * One candidate: a text part (left out when the piece has only function calls), a {@code functionCall} part per
+     * call ({@code id}, {@code name}, {@code args}), its index (left out when 0, as proto3 JSON does), its finish
+     * reason if any.
+     */
+    private static void candidate(JsonGenerator g, int index, @Nullable String text, List<ToolCall> calls,
+                                  List<JsonNode> args, @Nullable String finish) throws IOException {
         g.writeStartObject();
         if (text != null) {
             g.writeObjectFieldStart("content");
             g.writeArrayFieldStart("parts");
-            g.writeStartObject();
-            g.writeStringField("text", text);
-            g.writeEndObject();
+            if (!text.isEmpty() || calls.isEmpty()) {
+                g.writeStartObject();
+                g.writeStringField("text", text);
+                g.writeEndObject();
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                g.writeStartObject();
+                g.writeObjectFieldStart("functionCall");
+                g.writeStringField("id", calls.get(i).id());
+                g.writeStringField("name", calls.get(i).name());
+                g.writeFieldName("args");
+                g.writeTree(args.get(i));
+                g.writeEndObject();
+                g.writeEndObject();
+            }
             g.writeEndArray();
             g.writeStringField("role", "model");
             g.writeEndObject();
@@ -168,29 +222,36 @@ final class GeminiWire extends Wire {
     }
 
     @Override
-    byte[] chatBody(ParsedRequest pr, List<String> texts, int promptTokens) {
+    byte[] chatBody(ParsedRequest pr, Answer answer) {
+        List<LmResponse.Choice> choices = answer.choices();
+        Usage u = answer.usage(choices);
+        List<List<JsonNode>> args = new ArrayList<>();
+        for (LmResponse.Choice c : choices) {
+            args.add(args(c));
+        }
         return write(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("candidates");
-            for (int i = 0; i < texts.size(); i++) {
-                candidate(g, i, texts.get(i), "STOP");
+            for (int i = 0; i < choices.size(); i++) {
+                LmResponse.Choice c = choices.get(i);
+                candidate(g, i, c.text(), c.toolCalls(), args.get(i), finishReason(c));
             }
             g.writeEndArray();
-            usage(g, promptTokens, words(texts));
+            usage(g, u, u.completionTokens(), u.totalTokens());
             g.writeStringField("modelVersion", modelOr(pr));
             g.writeStringField("responseId", "mock-" + pr.number());
             g.writeEndObject();
         });
     }
 
-    private byte[] chunk(ParsedRequest pr, int index, @Nullable String text, @Nullable String finish, int prompt,
-                         int completion) {
+    private byte[] chunk(ParsedRequest pr, int index, String text, List<ToolCall> calls, List<JsonNode> args,
+                         @Nullable String finish, Usage u, long completion, long total) {
         return event(null, write(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("candidates");
-            candidate(g, index, text, finish);
+            candidate(g, index, text, calls, args, finish);
             g.writeEndArray();
-            usage(g, prompt, completion);
+            usage(g, u, completion, total);
             g.writeStringField("modelVersion", modelOr(pr));
             g.writeStringField("responseId", "mock-" + pr.number());
             g.writeEndObject();
@@ -206,22 +267,33 @@ final class GeminiWire extends Wire {
     }
 
     /**
-     * Per candidate: one chunk per word, the last one with {@code finishReason: STOP}; every chunk carries the usage
-     * so far, the last one the whole usage.
+     * Per candidate: one chunk per word, the last one with the finish reason and the candidate's function calls
+     * whole (Gemini streams a call in one piece); every chunk carries the usage so far, the last one the whole usage.
      */
     @Override
-    List<byte[]> sseEvents(ParsedRequest pr, List<String> texts, int promptTokens, Fault.@Nullable Kind kind) {
+    List<byte[]> sseEvents(ParsedRequest pr, Answer answer, Fault.@Nullable Kind kind) {
+        List<LmResponse.Choice> choices = answer.choices();
+        Usage u = answer.usage(choices);
+        List<List<JsonNode>> args = new ArrayList<>();
+        for (LmResponse.Choice c : choices) {
+            args.add(args(c));
+        }
         List<byte[]> events = new ArrayList<>();
-        int completion = 0;
-        for (int i = 0; i < texts.size(); i++) {
-            List<String> deltas = MockLmServer.deltas(texts.get(i));
+        long completion = 0;
+        for (int i = 0; i < choices.size(); i++) {
+            LmResponse.Choice c = choices.get(i);
+            List<String> deltas = MockLmServer.deltas(c.text());
             if (deltas.isEmpty()) {
                 deltas = List.of("");
             }
             for (int d = 0; d < deltas.size(); d++) {
                 completion += words(deltas.get(d));
                 boolean last = d == deltas.size() - 1;
-                events.add(chunk(pr, i, deltas.get(d), last ? "STOP" : null, promptTokens, completion));
+                boolean end = last && i == choices.size() - 1;
+                long sofar = end ? u.completionTokens() : Math.min(completion, u.completionTokens());
+                events.add(chunk(pr, i, deltas.get(d), last ? c.toolCalls() : List.of(),
+                        last ? args.get(i) : List.of(), last ? finishReason(c) : null, u, sofar,
+                        end ? u.totalTokens() : u.promptTokens() + sofar));
                 if (i == 0 && d == 0) {
                     if (kind == Fault.Kind.MALFORMED_JSON) {
                         events.add(("data: {\"candidates\": [ not json" + EOL + EOL).getBytes(StandardCharsets.UTF_8));
@@ -272,9 +344,13 @@ final class GeminiWire extends Wire {
     // ------------------------------------------------------------------ how a request reads
 
     /**
-     * The {@code systemInstruction} as a system message, then one message per content: {@code model} as assistant,
-     * {@code user} as user, its text parts joined (or its parts' JSON when none is text, as for
-     * {@code functionResponse} parts).
+     * The {@code systemInstruction} as a system message, then the turns: a {@code model} content as an assistant
+     * message (its text parts joined, its {@code functionCall} parts as tool calls, with the call's {@code id} or
+     * {@code call_<n>}, n counting the conversation's calls); a {@code user} content's {@code functionResponse} parts
+     * as tool messages (the response's {@code output} text, else its JSON; the call id is the response's {@code id},
+     * else that of the earliest unanswered call of that name) and its other parts as user messages: plain text when
+     * they are all text, else parts (images from {@code inlineData} as {@code data:} URIs and from {@code fileData} as
+     * the file URI; any other part as a text part of its JSON).
      */
     @Override
     List<Message> messages(ParsedRequest pr) {
@@ -283,11 +359,118 @@ final class GeminiWire extends Wire {
         if (system != null && system.isObject()) {
             ms.add(message(Message.Role.SYSTEM, joinedText(system.path("parts"))));
         }
+        Map<String, Deque<String>> unanswered = new HashMap<>();
+        int calls = 0;
         for (JsonNode c : pr.json().path("contents")) {
-            ms.add(message("model".equals(c.path("role").asText()) ? Message.Role.ASSISTANT : Message.Role.USER,
-                    joinedText(c.path("parts"))));
+            JsonNode parts = c.path("parts");
+            if ("model".equals(c.path("role").asText())) {
+                StringBuilder text = new StringBuilder();
+                boolean anyText = false;
+                List<ToolCall> toolCalls = new ArrayList<>();
+                for (JsonNode part : parts) {
+                    if (part.has("functionCall")) {
+                        JsonNode fc = part.get("functionCall");
+                        String name = fc.path("name").asText("?");
+                        String id = fc.path("id").asText("");
+                        id = id.isBlank() ? "call_" + calls : id;
+                        calls++;
+                        toolCalls.add(new ToolCall(id, name, fc.path("args").isObject() ? fc.get("args").toString()
+                                : "{}"));
+                        unanswered.computeIfAbsent(name, k -> new ArrayDeque<>()).add(id);
+                    } else if (part.path("text").isTextual() && !part.path("thought").asBoolean(false)) {
+                        text.append(part.path("text").asText());
+                        anyText = true;
+                    }
+                }
+                ms.add(!anyText && toolCalls.isEmpty() ? message(Message.Role.ASSISTANT, joinedText(parts))
+                        : Message.assistant(text.toString(), toolCalls));
+            } else {
+                userTurn(parts, unanswered, ms);
+            }
         }
         return Collections.unmodifiableList(ms);
+    }
+
+    private static void userTurn(JsonNode parts, Map<String, Deque<String>> unanswered, List<Message> out) {
+        List<Message.Part> pending = new ArrayList<>();
+        for (JsonNode part : parts) {
+            if (part.has("functionResponse")) {
+                flush(pending, out);
+                JsonNode fr = part.get("functionResponse");
+                String name = fr.path("name").asText("?");
+                String id = fr.path("id").asText("");
+                if (id.isBlank()) {
+                    Deque<String> ids = unanswered.get(name);
+                    id = ids == null || ids.isEmpty() ? "call_" + name : ids.poll();
+                } else if (unanswered.containsKey(name)) {
+                    unanswered.get(name).remove(id);
+                }
+                JsonNode response = fr.path("response");
+                out.add(Message.tool(id, response.path("output").isTextual() ? response.path("output").asText()
+                        : response.toString()));
+            } else if (part.path("text").isTextual()) {
+                pending.add(new Message.Part.Text(part.path("text").asText()));
+            } else if (part.path("inlineData").isObject()) {
+                JsonNode data = part.get("inlineData");
+                pending.add(new Message.Part.ImageUrl("data:" + data.path("mimeType").asText("image/png") + ";base64,"
+                        + data.path("data").asText("")));
+            } else if (!part.path("fileData").path("fileUri").asText("").isBlank()) {
+                pending.add(new Message.Part.ImageUrl(part.path("fileData").path("fileUri").asText()));
+            } else {
+                pending.add(new Message.Part.Text(part.toString()));
+            }
+        }
+        flush(pending, out);
+    }
+
+    /** Adds the parts gathered so far as one user message (plain text when they are all text), and forgets them. */
+    private static void flush(List<Message.Part> parts, List<Message> out) {
+        if (parts.isEmpty()) {
+            return;
+        }
+        boolean allText = true;
+        StringBuilder text = new StringBuilder();
+        for (Message.Part p : parts) {
+            if (p instanceof Message.Part.Text t) {
+                text.append(t.text());
+            } else {
+                allText = false;
+            }
+        }
+        out.add(allText ? Message.user(text.toString()) : Message.user(List.copyOf(parts)));
+        parts.clear();
+    }
+
+    /** Every {@code functionDeclarations} entry as OpenAI's function tool ({@code parametersJsonSchema} first). */
+    @Override
+    List<Map<String, @Nullable Object>> tools(ParsedRequest pr) {
+        List<Map<String, @Nullable Object>> out = new ArrayList<>();
+        for (JsonNode tool : pr.json().path("tools")) {
+            for (JsonNode f : tool.path("functionDeclarations")) {
+                JsonNode parameters = f.has("parametersJsonSchema") ? f.get("parametersJsonSchema")
+                        : f.get("parameters");
+                out.add(function(f.path("name").asText(""), f.get("description"), parameters));
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * {@code functionCallingConfig.mode}: {@code AUTO} -> auto, {@code NONE} -> none, {@code ANY} -> required, or
+     * the one function when {@code allowedFunctionNames} names one; another mode in lower case.
+     */
+    @Override
+    @Nullable Object toolChoice(ParsedRequest pr) {
+        JsonNode config = pr.json().path("toolConfig").get("functionCallingConfig");
+        if (config == null || !config.isObject()) {
+            return null;
+        }
+        String mode = config.path("mode").asText("AUTO");
+        JsonNode allowed = config.path("allowedFunctionNames");
+        if (mode.equals("ANY")) {
+            return allowed.isArray() && allowed.size() == 1 ? namedFunction(allowed.get(0).asText()) : "required";
+        }
+        return mode.toLowerCase(Locale.ROOT);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +64,8 @@ import reactor.test.StepVerifier;
  * as {@link ScriptedLm}) answers
  * {@code false} to {@link #usesServer()}: then no server is started, the cases about the wire, connections, HTTP
  * failures, timeouts and keys are skipped, and the suite scripts the model through {@link #scriptReply},
- * {@link #scriptReplies}, {@link #scriptEcho}, {@link #scriptFailureWhen} and {@link #requestCount()}, which the
+ * {@link #scriptReplies}, {@link #scriptResponse}, {@link #scriptEcho}, {@link #scriptFailureWhen} and
+ * {@link #requestCount()}, which the
  * subclass overrides.
  *
  * <p>Capability hooks ({@code supports...}) switch off cases for features a provider lacks; a switched-off case is
@@ -163,6 +165,14 @@ public abstract class LanguageModelContract {
         return true;
     }
 
+    /**
+     * @return whether the model returns the tool calls a model asks for ({@link LmResponse#toolCalls()}, and whole
+     *         in a stream's chunks) (default true)
+     */
+    protected boolean supportsToolCalls() {
+        return true;
+    }
+
     // ------------------------------------------------------------------ scripting hooks
 
     /**
@@ -181,6 +191,15 @@ public abstract class LanguageModelContract {
      */
     protected void scriptReplies(String... texts) {
         scriptedServer("scriptReplies").replies(texts);
+    }
+
+    /**
+     * Makes every request answered with this whole response (its choices' text, tool calls and finish reasons).
+     *
+     * @param response the answer; by default {@code server.reply(response)}
+     */
+    protected void scriptResponse(LmResponse response) {
+        scriptedServer("scriptResponse").reply(response);
     }
 
     /** Makes every request answered with the text of its last user message; by default on the server. */
@@ -678,5 +697,119 @@ public abstract class LanguageModelContract {
         }
         // a pooled connection is released a moment after its response completes, so allow a spare
         assertThat(server.connectionsOpened()).isLessThanOrEqualTo(3);
+    }
+
+    // ------------------------------------------------------------------ tool calls
+
+    /** Two tool calls, one with arguments beyond ASCII, as the tool-call cases script them. */
+    protected static final List<ToolCall> TOOL_CALLS = List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}"),
+            new ToolCall("call_2", "search", "{\"query\": \"cafés «near» me\", \"k\": 3}"));
+
+    /**
+     * Asserts that tool calls are the expected ones: the same ids and names in the same order, and arguments that
+     * are the same JSON. Only the arguments' formatting may differ: a provider that carries them as JSON objects
+     * (Anthropic's {@code input}, Gemini's {@code args}) hands back their JSON re-serialized.
+     *
+     * @param actual   the calls a model returned
+     * @param expected the calls scripted
+     */
+    protected static void assertSameToolCalls(List<ToolCall> actual, List<ToolCall> expected) {
+        assertThat(actual.stream().map(LanguageModelContract::canonical).toList())
+                .containsExactlyElementsOf(expected.stream().map(LanguageModelContract::canonical).toList());
+    }
+
+    private static ToolCall canonical(ToolCall call) {
+        return new ToolCall(call.id(), call.name(), canonicalJson(call.arguments()));
+    }
+
+    private static String canonicalJson(String json) {
+        try {
+            return ParsedRequest.MAPPER.readTree(json).toString();
+        } catch (java.io.IOException notJson) {
+            return json;
+        }
+    }
+
+    /**
+     * A conversation in a form every protocol keeps: each call id replaced by its position among the conversation's
+     * calls ({@code #0}, {@code #1}, ..., also in the tool messages answering it, since Gemini carries no call ids),
+     * arguments as canonical JSON.
+     */
+    private static List<Message> canonical(List<Message> messages) {
+        Map<String, String> ids = new java.util.HashMap<>();
+        List<Message> out = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            List<ToolCall> calls = new ArrayList<>(m.toolCalls().size());
+            for (ToolCall c : m.toolCalls()) {
+                String id = "#" + ids.size();
+                ids.put(c.id(), id);
+                calls.add(new ToolCall(id, c.name(), canonicalJson(c.arguments())));
+            }
+            String answered = m.toolCallId() == null ? null : ids.getOrDefault(m.toolCallId(), m.toolCallId());
+            out.add(new Message(m.role(), m.content(), m.parts(), calls, answered));
+        }
+        return out;
+    }
+
+    /** A reply that asks for tool calls maps to them, in order, with the {@code tool_calls} finish reason. */
+    @Test
+    protected void toolCallRepliesMapToToolCalls() {
+        assumeTrue(supportsToolCalls(), "tool calls");
+        scriptResponse(LmResponse.ofToolCalls("", TOOL_CALLS));
+        StepVerifier.create(lm.call(ask("Add and search")))
+                .assertNext(r -> {
+                    assertSameToolCalls(r.toolCalls(), TOOL_CALLS);
+                    assertThat(r.text()).isEmpty();
+                    assertThat(r.choices().get(0).finishReason()).isEqualTo("tool_calls");
+                })
+                .verifyComplete();
+    }
+
+    /** A stream delivers each tool call once and whole, however its arguments were split on the wire. */
+    @Test
+    protected void streamedToolCallsArriveWhole() {
+        assumeTrue(supportsToolCalls() && supportsStreaming(), "tool calls in streams");
+        scriptResponse(LmResponse.ofToolCalls("Let me see.", TOOL_CALLS));
+        List<LmChunk> chunks = lm.stream(ask("Add and search")).collectList().block(WAIT);
+        assertThat(chunks).isNotNull();
+        assertSameToolCalls(chunks.stream().flatMap(c -> c.toolCalls().stream()).toList(), TOOL_CALLS);
+        assertThat(join(chunks, 0)).isEqualTo("Let me see.");
+        assertThat(chunks.stream().map(LmChunk::finishReason).filter(java.util.Objects::nonNull).toList())
+                .containsExactly("tool_calls");
+    }
+
+    /**
+     * A conversation with an image, a turn that called a tool and the tool's result, and the request's tools and
+     * tool choice, reach the server as sent, in whatever format the protocol writes them: the server reads them back
+     * ({@link ParsedRequest#messages()}, {@link ParsedRequest#tools()}, {@link ParsedRequest#toolChoice()}) as the
+     * same messages (call ids compared by position, arguments as JSON), tools and choice.
+     */
+    @Test
+    protected void toolTurnsImagesToolsAndToolChoiceReachTheServer() {
+        assumeTrue(usesServer() && supportsToolCalls(), "tool calls over HTTP");
+        Map<String, Object> add = Map.of("type", "function", "function", Map.of("name", "add", "description",
+                "Add two integers.", "parameters", Map.of("type", "object", "properties",
+                        Map.of("a", Map.of("type", "integer"), "b", Map.of("type", "integer")),
+                        "required", List.of("a", "b"))));
+        Map<String, Object> choice = Map.of("type", "function", "function", Map.of("name", "add"));
+        LmRequest request = LmRequest.of(List.of(Message.system("Use tools."),
+                        Message.user(List.of(new Message.Part.Text("What is in "),
+                                new Message.Part.ImageUrl("https://example.com/sum.png"),
+                                new Message.Part.Text(" and "),
+                                new Message.Part.ImageUrl("data:image/png;base64,iVBORw0KGgo="),
+                                new Message.Part.Text("?"))),
+                        Message.assistant("I add.", List.of(TOOL_CALLS.get(0))), Message.tool("call_1", "3"),
+                        Message.user("Thanks")))
+                .withTools(List.of(add)).withToolChoice(choice);
+        scriptReply("3");
+        StepVerifier.create(lm.call(request)).expectNextCount(1).verifyComplete();
+        ParsedRequest seen = server.lastRequest();
+        assertThat(canonical(seen.messages())).containsExactlyElementsOf(canonical(request.messages()));
+        assertThat(seen.tools()).isEqualTo(List.of(add));
+        assertThat(seen.toolChoice()).isEqualTo(choice);
+        for (Object other : List.of("auto", "required", "none")) {
+            StepVerifier.create(lm.call(request.withToolChoice(other))).expectNextCount(1).verifyComplete();
+            assertThat(server.lastRequest().toolChoice()).isEqualTo(other);
+        }
     }
 }

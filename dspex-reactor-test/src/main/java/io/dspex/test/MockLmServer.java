@@ -1,6 +1,9 @@
 package io.dspex.test;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -61,7 +64,26 @@ import reactor.netty.http.server.HttpServerResponse;
  * that matches wins: a matching fault first, then per choice the {@link #replies replies in sequence}, the
  * {@link #when rules} and the {@link #reply reply}. For {@code n > 1} each choice takes the next reply in sequence or
  * applies the rule again (an Anthropic client sends one request per choice, so there each request takes one).
- * {@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when}, {@code replies},
+ *
+ * <p><b>Tool calls.</b> A reply may be a whole {@link LmResponse} instead of a text ({@link #reply(LmResponse)},
+ * {@link #when(Predicate, LmResponse)}, {@link #replies(LmResponse...)}): its choices, with their text, finish reason
+ * and {@link ToolCall}s, answer the request (its usage too, when not zero). Each protocol writes them in its own
+ * format, whole and streamed: OpenAI's {@code message.tool_calls} (content null when there is no text), streamed as
+ * deltas, a call's id and name first, then its arguments in fragments; Anthropic's {@code tool_use} blocks (stop
+ * reason {@code tool_use}), streamed as a {@code content_block_start} with the block and {@code input_json_delta}
+ * fragments; Gemini's {@code functionCall} parts (with the call's id; finish reason {@code STOP}), a stream's calls
+ * whole on the candidate's last chunk. Anthropic and Gemini carry arguments as JSON objects, so a scripted call's
+ * arguments must be one there (else the server answers 500 naming the call).
+ *
+ * <pre>{@code
+ * server.replies(LmResponse.ofToolCalls("", List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}"))))
+ *       .reply("[[ ## answer ## ]]\n3\n\n[[ ## completed ## ]]");
+ * }</pre>
+ *
+ * <p>An {@code LmResponse} answers a whole request; when it comes up as a later choice of a request with
+ * {@code n > 1}, its first choice is that choice. Anthropic's one answer per request is the first choice.
+ *
+ * <p>{@link ScriptedLm} speaks the same script with the same names ({@code reply}, {@code when}, {@code replies},
  * {@code faultNext}, {@code faultWhen}, {@code clearFaults}, {@code latency}, {@code requests}, {@code lastRequest},
  * {@code requestCount}), so a test moves between the two without relearning it, and the protocols share it all:
  * a test of one provider's client moves to another's by changing the protocol.
@@ -93,7 +115,7 @@ public final class MockLmServer implements AutoCloseable {
         }
     }
 
-    private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, String> reply) {
+    private record Rule(Predicate<ParsedRequest> when, Function<ParsedRequest, ?> reply) {
     }
 
     private record Plan(BiPredicate<Long, ParsedRequest> when, Fault fault) {
@@ -101,8 +123,8 @@ public final class MockLmServer implements AutoCloseable {
 
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final List<Plan> plans = new CopyOnWriteArrayList<>();
-    private final ConcurrentLinkedQueue<String> sequence = new ConcurrentLinkedQueue<>();
-    private volatile Function<ParsedRequest, String> fallback = r -> "mock reply";
+    private final ConcurrentLinkedQueue<Object> sequence = new ConcurrentLinkedQueue<>();
+    private volatile Function<ParsedRequest, ?> fallback = r -> "mock reply";
     private volatile Duration minLatency = Duration.ZERO;
     private volatile Duration maxLatency = Duration.ZERO;
     private volatile long latencySeed;
@@ -266,6 +288,42 @@ public final class MockLmServer implements AutoCloseable {
         for (String t : texts) {
             requireNonNull(t, "reply text");
             sequence.add(t);
+        }
+        return this;
+    }
+
+    /**
+     * @param response the whole answer (text, tool calls, finish reason of each choice; usage when not zero) to every
+     *                 chat request no other rule answers
+     * @return this
+     */
+    public MockLmServer reply(LmResponse response) {
+        requireNonNull(response, "reply response");
+        this.fallback = r -> response;
+        return this;
+    }
+
+    /**
+     * @param when     which requests
+     * @param response the whole answer
+     * @return this
+     */
+    public MockLmServer when(Predicate<ParsedRequest> when, LmResponse response) {
+        requireNonNull(when, "predicate");
+        requireNonNull(response, "reply response");
+        rules.add(new Rule(when, r -> response));
+        return this;
+    }
+
+    /**
+     * @param responses whole answers given in order, one per request, in the same sequence as
+     *                  {@link #replies(String...)}
+     * @return this
+     */
+    public MockLmServer replies(LmResponse... responses) {
+        for (LmResponse r : responses) {
+            requireNonNull(r, "reply response");
+            sequence.add(r);
         }
         return this;
     }
@@ -579,13 +637,12 @@ public final class MockLmServer implements AutoCloseable {
             if (pr.isEmbeddings()) {
                 pieces = List.of(wire.embeddingsBody(pr, dimensions));
             } else {
-                List<String> texts = texts(pr);
-                int prompt = promptTokens(pr);
+                Wire.Answer answer = answerOf(pr);
                 if (sse) {
-                    pieces = wire.sseEvents(pr, texts, prompt, kind);
+                    pieces = wire.sseEvents(pr, answer, kind);
                 } else {
                     pieces = List.of(kind == Fault.Kind.MALFORMED_JSON ? wire.malformedBody()
-                            : wire.chatBody(pr, texts, prompt));
+                            : wire.chatBody(pr, answer));
                 }
             }
         } catch (Wire.Rejected e) {
@@ -662,26 +719,36 @@ public final class MockLmServer implements AutoCloseable {
         return res.sendObject(Unpooled.wrappedBuffer(body)).then();
     }
 
-    private List<String> texts(ParsedRequest pr) {
+    /** The answer to a chat request: per choice the next reply; a whole response answers the request. */
+    private Wire.Answer answerOf(ParsedRequest pr) {
         int n = pr.n();
-        List<String> texts = new ArrayList<>(n);
+        int prompt = promptTokens(pr);
+        List<LmResponse.Choice> choices = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            texts.add(replyFor(pr));
+            Object reply = replyFor(pr);
+            if (reply instanceof LmResponse r) {
+                if (i == 0) {
+                    return new Wire.Answer(r.choices(), r.usage().equals(Usage.ZERO) ? null : r.usage(), prompt);
+                }
+                choices.add(r.choices().get(0));
+            } else {
+                choices.add(new LmResponse.Choice(String.valueOf(reply), "stop"));
+            }
         }
-        return texts;
+        return new Wire.Answer(choices, null, prompt);
     }
 
-    private String replyFor(ParsedRequest pr) {
-        String next = sequence.poll();
+    private Object replyFor(ParsedRequest pr) {
+        Object next = sequence.poll();
         if (next != null) {
             return next;
         }
         for (Rule r : rules) {
             if (r.when().test(pr)) {
-                return String.valueOf(r.reply().apply(pr));
+                return r.reply().apply(pr);
             }
         }
-        return String.valueOf(fallback.apply(pr));
+        return fallback.apply(pr);
     }
 
     /** The prompt's token count the server reports: the words of every message plus 3 per message. */
@@ -705,6 +772,15 @@ public final class MockLmServer implements AutoCloseable {
         }
         if (start < text.length()) {
             out.add(text.substring(start));
+        }
+        return out;
+    }
+
+    /** A tool call's arguments in pieces of at most 7 characters, as a stream delivers them. */
+    static List<String> fragments(String arguments) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < arguments.length(); i += 7) {
+            out.add(arguments.substring(i, Math.min(arguments.length(), i + 7)));
         }
         return out;
     }

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -21,7 +25,8 @@ import reactor.test.StepVerifier;
  * {@link LanguageModel} that speaks it (OpenAI, and the many servers compatible with it): the request body's fields,
  * the {@code Authorization: Bearer} header, the {@code choices} of a response and the deltas of its server-sent
  * events, {@code stream_options} usage, the {@code x-request-id}, {@code retry-after}, {@code retry-after-ms} and
- * {@code x-should-retry} headers, and the {@code context_length_exceeded} error body.
+ * {@code x-should-retry} headers, the {@code context_length_exceeded} error body, and function calling: {@code tools}
+ * and {@code tool_choice}, an assistant's {@code tool_calls}, a tool result's {@code tool_call_id}, content parts.
  *
  * <p><b>How to extend.</b> Build the model under test pointed at the server's base URL (it ends in {@code /v1}):
  *
@@ -112,6 +117,61 @@ public abstract class OpenAiCompatibleContract extends LanguageModelContract {
         StepVerifier.create(lm.stream(ask("go"))).thenConsumeWhile(c -> true).verifyComplete();
         assertThat(server.lastRequest().stream()).isTrue();
         assertThat(server.lastRequest().body()).containsEntry("stream_options", Map.of("include_usage", true));
+    }
+
+    /**
+     * Tools and the tool choice go in the body as OpenAI defines them; an assistant turn's tool calls, a tool result
+     * and a user turn of text and image parts arrive as the same messages.
+     */
+    @Test
+    protected void toolsToolCallsToolResultsAndPartsAreSentInOpenAisFormat() {
+        assumeTrue(supportsToolCalls(), "tool calls");
+        Map<String, Object> add = Map.of("type", "function", "function", Map.of("name", "add", "description",
+                "Add two integers.", "parameters", Map.of("type", "object", "properties",
+                        Map.of("a", Map.of("type", "integer"), "b", Map.of("type", "integer")),
+                        "required", List.of("a", "b"))));
+        ToolCall call = new ToolCall("call_7", "add", "{\"a\": 1, \"b\": 2}");
+        LmRequest request = LmRequest.of(List.of(Message.system("Use tools."),
+                        Message.user(List.of(new Message.Part.Text("What is in "),
+                                new Message.Part.ImageUrl("https://example.com/sum.png"), new Message.Part.Text("?"))),
+                        Message.assistant("", List.of(call)), Message.tool("call_7", "3"), Message.user("Thanks")))
+                .withTools(List.of(add))
+                .withToolChoice(Map.of("type", "function", "function", Map.of("name", "add")));
+        server.reply("3");
+        StepVerifier.create(lm.call(request)).expectNextCount(1).verifyComplete();
+        ParsedRequest seen = server.lastRequest();
+        assertThat(seen.tools()).isEqualTo(List.of(add));
+        assertThat(seen.toolChoice()).isEqualTo(Map.of("type", "function", "function", Map.of("name", "add")));
+        assertThat(seen.messages()).containsExactlyElementsOf(request.messages());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> messages = (List<Map<String, Object>>) seen.body().get("messages");
+        assertThat(messages.get(2)).containsEntry("role", "assistant").containsEntry("tool_calls",
+                List.of(Map.of("id", "call_7", "type", "function", "function",
+                        Map.of("name", "add", "arguments", "{\"a\": 1, \"b\": 2}"))));
+        assertThat(messages.get(3)).containsEntry("role", "tool").containsEntry("tool_call_id", "call_7")
+                .containsEntry("content", "3");
+        assertThat(messages.get(1).get("content")).isEqualTo(List.of(Map.of("type", "text", "text", "What is in "),
+                Map.of("type", "image_url", "image_url", Map.of("url", "https://example.com/sum.png")),
+                Map.of("type", "text", "text", "?")));
+    }
+
+    /**
+     * OpenAI carries a call's arguments as text: they arrive exactly as the model wrote them (spacing and all), whole
+     * and streamed.
+     */
+    @Test
+    protected void toolCallArgumentsArriveAsTheTextSent() {
+        assumeTrue(supportsToolCalls(), "tool calls");
+        server.reply(LmResponse.ofToolCalls("", TOOL_CALLS));
+        StepVerifier.create(lm.call(ask("Add and search")))
+                .assertNext(r -> assertThat(r.toolCalls()).containsExactlyElementsOf(TOOL_CALLS))
+                .verifyComplete();
+        if (supportsStreaming()) {
+            List<LmChunk> chunks = lm.stream(ask("Add and search")).collectList().block(WAIT);
+            assertThat(chunks).isNotNull();
+            assertThat(chunks.stream().flatMap(c -> c.toolCalls().stream()).toList())
+                    .containsExactlyElementsOf(TOOL_CALLS);
+        }
     }
 
     /** A 400 whose body has {@code code: context_length_exceeded} is a non-retryable context window error. */

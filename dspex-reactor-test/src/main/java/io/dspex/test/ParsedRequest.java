@@ -138,12 +138,17 @@ public final class ParsedRequest {
     }
 
     /**
-     * The conversation, whatever the protocol: system text first (Anthropic's {@code system}, Gemini's
-     * {@code systemInstruction}), then the turns in order, each as its text (content given as blocks or parts is
-     * their text joined, or their JSON when none is text). Roles an OpenAI request names that are not
-     * system/user/assistant/tool are read as user.
+     * The conversation as the library's {@link Message}s, whatever the protocol: system text first (Anthropic's
+     * {@code system}, Gemini's {@code systemInstruction}), then the turns in order, with their content parts (text and
+     * images: OpenAI's {@code image_url}, Anthropic's image blocks and Gemini's {@code inlineData}/{@code fileData}, a
+     * base64 image as a {@code data:} URI), an assistant's tool calls (OpenAI's {@code tool_calls}, Anthropic's
+     * {@code tool_use} blocks, Gemini's {@code functionCall} parts) and the tool results as tool messages (OpenAI's
+     * {@code tool} messages, Anthropic's {@code tool_result} blocks, Gemini's {@code functionResponse} parts). Roles
+     * an OpenAI request names that are not system/user/assistant/tool, and tool results without an id, are read as
+     * user messages. Gemini sends no call ids of its own: a call without one is {@code call_<n>} (n counting the
+     * conversation's calls), and its result answers the earliest unanswered call of its name.
      *
-     * @return the messages
+     * @return the messages, in order
      */
     public List<Message> messages() {
         List<Message> ms = messages;
@@ -152,6 +157,23 @@ public final class ParsedRequest {
             messages = ms;
         }
         return ms;
+    }
+
+    /**
+     * @return the request's tools in OpenAI's function format ({@code {"type": "function", "function": {"name",
+     *         "description", "parameters"}}}), whatever the protocol (Anthropic's {@code input_schema}, Gemini's
+     *         {@code functionDeclarations}); empty when none
+     */
+    public List<Map<String, @Nullable Object>> tools() {
+        return wire.tools(this);
+    }
+
+    /**
+     * @return the request's tool choice in OpenAI's words ({@code "auto"}, {@code "required"}, {@code "none"}, or
+     *         {@code {"type": "function", "function": {"name": ..}}}), whatever the protocol; null when absent
+     */
+    public @Nullable Object toolChoice() {
+        return wire.toolChoice(this);
     }
 
     /** @return the content of the last user message, or "" when there is none */

@@ -34,6 +34,11 @@ import reactor.core.publisher.Mono;
  * assertThat(lm.requestCount()).isEqualTo(3);
  * }</pre>
  *
+ * <p>A reply may be a whole {@link LmResponse} ({@link #reply(LmResponse)}, {@link #when(Predicate, LmResponse)},
+ * {@link #replies(LmResponse...)}), e.g. one asking for tool calls
+ * ({@link LmResponse#ofToolCalls}); it answers the whole call, and a stream emits its tool calls with each choice's
+ * last chunk.
+ *
  * <p>It speaks the same script as {@link MockLmServer}, with the same names: {@link #reply}, {@link #when},
  * {@link #replies}, {@link #faultNext}, {@link #faultWhen}, {@link #latency}, {@link #requests()},
  * {@link #lastRequest()} and {@link #requestCount()}. Order of evaluation on each call, as there: faults first
@@ -45,7 +50,7 @@ import reactor.core.publisher.Mono;
  */
 public final class ScriptedLm implements LanguageModel {
 
-    private record Rule(Predicate<LmRequest> when, Function<LmRequest, String> reply) {
+    private record Rule(Predicate<LmRequest> when, Function<LmRequest, ?> reply) {
     }
 
     private record Plan(Predicate<LmRequest> when, Supplier<? extends LmException> fault) {
@@ -58,7 +63,7 @@ public final class ScriptedLm implements LanguageModel {
     private final List<Plan> plans = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<LmRequest> requests = new ConcurrentLinkedQueue<>();
     private final AtomicLong received = new AtomicLong();
-    private volatile @Nullable Function<LmRequest, String> reply;
+    private volatile @Nullable Function<LmRequest, ?> reply;
     private volatile Duration latency = Duration.ZERO;
     private volatile Function<LmRequest, Usage> usage = ScriptedLm::countWords;
     private volatile int chunkSize;
@@ -155,8 +160,31 @@ public final class ScriptedLm implements LanguageModel {
     }
 
     /**
-     * @param responses whole responses (with any choices, usage and model), one per call, in the same sequence as
-     *                  {@link #replies(String...)}
+     * @param response the whole answer (any choices, tool calls, usage and model) to every request no other rule
+     *                 answers
+     * @return this
+     */
+    public ScriptedLm reply(LmResponse response) {
+        requireNonNull(response, "reply response");
+        this.reply = r -> response;
+        return this;
+    }
+
+    /**
+     * @param when     which requests
+     * @param response the whole answer
+     * @return this
+     */
+    public ScriptedLm when(Predicate<LmRequest> when, LmResponse response) {
+        requireNonNull(when, "predicate");
+        requireNonNull(response, "reply response");
+        rules.add(new Rule(when, r -> response));
+        return this;
+    }
+
+    /**
+     * @param responses whole responses (with any choices, tool calls, usage and model), one per call, in the same
+     *                  sequence as {@link #replies(String...)}
      * @return this
      */
     public ScriptedLm replies(LmResponse... responses) {
@@ -280,7 +308,7 @@ public final class ScriptedLm implements LanguageModel {
                 for (String piece : split(choices.get(i).text(), chunkSize)) {
                     chunks.add(new LmChunk(piece, i, null, null));
                 }
-                chunks.add(new LmChunk("", i, choices.get(i).finishReason(), null));
+                chunks.add(new LmChunk("", i, choices.get(i).finishReason(), null, choices.get(i).toolCalls()));
             }
             chunks.add(LmChunk.ofUsage(response.usage()));
             return chunks;
@@ -315,25 +343,34 @@ public final class ScriptedLm implements LanguageModel {
         }
         for (int i = 0; i < n; i++) {
             if (texts.get(i) == null) {
-                texts.set(i, replyFor(number, request));
+                Object r = replyFor(number, request);
+                if (r instanceof LmResponse whole) {
+                    if (i == 0) {
+                        return whole;
+                    }
+                    r = whole.text();
+                }
+                texts.set(i, String.valueOf(r));
             }
         }
         return new LmResponse(textsToChoices(texts), usage.apply(request.withMessages(withReply(request, texts))),
                 request.config().model() == null ? id : request.config().model(), null, null);
     }
 
-    private String replyFor(long number, LmRequest request) {
+    private Object replyFor(long number, LmRequest request) {
         for (Rule r : rules) {
             if (r.when().test(request)) {
-                return String.valueOf(r.reply().apply(request));
+                Object o = r.reply().apply(request);
+                return o instanceof LmResponse ? o : String.valueOf(o);
             }
         }
-        Function<LmRequest, String> f = reply;
+        Function<LmRequest, ?> f = reply;
         if (f == null) {
             throw new IllegalStateException("ScriptedLm has no rule, reply in sequence or reply for call #" + number
                     + ": " + request + ", last user message: " + abbreviate(lastUserMessage(request)));
         }
-        return String.valueOf(f.apply(request));
+        Object o = f.apply(request);
+        return o instanceof LmResponse ? o : String.valueOf(o);
     }
 
     private static List<Message> withReply(LmRequest request, List<String> texts) {

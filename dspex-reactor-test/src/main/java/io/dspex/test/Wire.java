@@ -4,10 +4,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +33,38 @@ abstract class Wire {
         CHAT,
         /** An embeddings request. */
         EMBEDDINGS
+    }
+
+    /**
+     * What a chat request is answered with, in no protocol's words: the choices (text, tool calls, finish reason in
+     * the library's words: {@code stop}, {@code tool_calls}, {@code length}, ...) and the usage to report.
+     *
+     * @param choices      the choices, at least one
+     * @param scripted     the usage the script gave, or null: the server counts
+     * @param promptTokens the server's count of the prompt (words of every message, plus 3 per message)
+     */
+    record Answer(List<LmResponse.Choice> choices, @Nullable Usage scripted, int promptTokens) {
+
+        /**
+         * @param written the choices the protocol writes (Anthropic's one, or all)
+         * @return the scripted usage, else the prompt count and the words of the written choices
+         */
+        Usage usage(List<LmResponse.Choice> written) {
+            if (scripted != null) {
+                return scripted;
+            }
+            int completion = 0;
+            for (LmResponse.Choice c : written) {
+                completion += words(c.text());
+            }
+            return Usage.of(promptTokens, completion);
+        }
+
+        /** @return the finish reason of a choice: its own, else {@code tool_calls} when it calls tools, else stop */
+        static String finish(LmResponse.Choice c) {
+            String f = c.finishReason();
+            return f != null ? f : c.toolCalls().isEmpty() ? "stop" : "tool_calls";
+        }
     }
 
     /** A request the protocol rejects, answered with its status and the protocol's error body. */
@@ -60,16 +97,16 @@ abstract class Wire {
     /** @return the error body of an HTTP status, with the provider's message */
     abstract byte[] errorBody(int status, String message);
 
-    /** @return a whole chat answer: one choice per text */
-    abstract byte[] chatBody(ParsedRequest pr, List<String> texts, int promptTokens);
+    /** @return a whole chat answer: every choice of the answer the protocol can carry, with its tool calls */
+    abstract byte[] chatBody(ParsedRequest pr, Answer answer);
 
     /**
      * @param kind {@link Fault.Kind#MALFORMED_JSON} to put an event that is not JSON early in the stream,
      *             {@link Fault.Kind#STREAM_ERROR} to put an error event after the first delta, else null
-     * @return the stream's events, each a whole server-sent event
+     * @return the stream's events, each a whole server-sent event: text in word-sized deltas, tool calls as the
+     *         provider streams them
      */
-    abstract List<byte[]> sseEvents(ParsedRequest pr, List<String> texts, int promptTokens,
-                                    Fault.@Nullable Kind kind);
+    abstract List<byte[]> sseEvents(ParsedRequest pr, Answer answer, Fault.@Nullable Kind kind);
 
     /** @return the body of a 200 that is not JSON (a cut document) */
     abstract byte[] malformedBody();
@@ -92,7 +129,20 @@ abstract class Wire {
 
     // ------------------------------------------------------------------ how a request reads
 
+    /**
+     * @return the conversation as the library's messages: system text first, then the turns, with their content
+     *         parts (text, images), an assistant's tool calls and the tool results, as the protocol carries them
+     */
     abstract List<Message> messages(ParsedRequest pr);
+
+    /** @return the request's tools in OpenAI's function format ({@code {"type": "function", "function": ..}}) */
+    abstract List<Map<String, @Nullable Object>> tools(ParsedRequest pr);
+
+    /**
+     * @return the request's tool choice in OpenAI's words ({@code "auto"}, {@code "required"}, {@code "none"}, or
+     *         {@code {"type": "function", "function": {"name": ..}}}), or null when absent
+     */
+    abstract @Nullable Object toolChoice(ParsedRequest pr);
 
     abstract int n(ParsedRequest pr);
 
@@ -179,5 +229,49 @@ abstract class Wire {
 
     static Message message(Message.Role role, String content) {
         return new Message(role, content);
+    }
+
+    /** @return a JSON value as a Java value (maps, lists, strings, numbers, booleans, null) */
+    static @Nullable Object value(JsonNode node) {
+        return ParsedRequest.MAPPER.convertValue(node, Object.class);
+    }
+
+    /** @return OpenAI's function tool: {@code {"type": "function", "function": {name, description?, parameters?}}} */
+    static Map<String, @Nullable Object> function(String name, @Nullable JsonNode description,
+                                                  @Nullable JsonNode parameters) {
+        Map<String, @Nullable Object> f = new LinkedHashMap<>();
+        f.put("name", name);
+        if (description != null && !description.isMissingNode() && !description.isNull()) {
+            f.put("description", value(description));
+        }
+        if (parameters != null && !parameters.isMissingNode() && !parameters.isNull()) {
+            f.put("parameters", value(parameters));
+        }
+        Map<String, @Nullable Object> tool = new LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", f);
+        return Collections.unmodifiableMap(tool);
+    }
+
+    /** @return OpenAI's tool choice naming one function */
+    static Map<String, Object> namedFunction(String name) {
+        return Map.of("type", "function", "function", Map.of("name", name));
+    }
+
+    /**
+     * @return a tool call's arguments as a JSON object, for the protocols that carry them as one
+     * @throws Rejected (500) when a scripted call's arguments are not a JSON object: the protocol cannot carry them
+     */
+    static JsonNode argumentsObject(ToolCall call, String protocol) {
+        try {
+            JsonNode node = ParsedRequest.MAPPER.readTree(call.arguments());
+            if (node != null && node.isObject()) {
+                return node;
+            }
+        } catch (IOException notJson) {
+            // answered below
+        }
+        throw new Rejected(500, "MockLmServer cannot write the scripted tool call " + call.name() + " (" + call.id()
+                + ") in " + protocol + "'s format: its arguments must be a JSON object, got " + call.arguments());
     }
 }

@@ -2,6 +2,7 @@ package io.dspex.contracts;
 
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmException;
+import io.dspex.lm.LmResponse;
 import io.dspex.test.LanguageModelContract;
 import io.dspex.test.MockLmServer;
 import io.dspex.test.ScriptedLm;
@@ -37,6 +38,11 @@ class ScriptedLmContractTest extends LanguageModelContract {
     @Override
     protected void scriptReplies(String... texts) {
         scripted.replies(texts);
+    }
+
+    @Override
+    protected void scriptResponse(LmResponse response) {
+        scripted.reply(response);
     }
 
     @Override

@@ -5,23 +5,32 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.JsonValue;
 import com.anthropic.core.ObjectMappers;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.AnthropicServiceException;
 import com.anthropic.errors.OverloadedException;
 import com.anthropic.errors.RateLimitException;
 import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.messages.Base64ImageSource;
 import com.anthropic.models.messages.ContentBlockParam;
+import com.anthropic.models.messages.ImageBlockParam;
 import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.MessageParam;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
+import com.anthropic.models.messages.TextBlockParam;
+import com.anthropic.models.messages.ToolResultBlockParam;
+import com.anthropic.models.messages.ToolUseBlock;
+import com.anthropic.models.messages.ToolUseBlockParam;
 import io.dspex.lm.AnthropicLm;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.ToolCall;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -87,6 +96,72 @@ class AnthropicSdkInteropTest {
         assertThat(whole.stopReason()).hasValue(StopReason.END_TURN);
         assertThat(whole.usage().outputTokens()).isEqualTo(3);
         assertThat(server.lastRequest().stream()).isTrue();
+    }
+
+    /** A scripted tool-call reply is a message of a text block and tool_use blocks to the SDK. */
+    @Test
+    void toolCallRepliesAreReadByTheSdk() {
+        server.reply(LmResponse.ofToolCalls("Let me add.", List.of(new ToolCall("toolu_1", "add",
+                "{\"a\": 1, \"b\": 2}"), new ToolCall("toolu_2", "search", "{\"query\": \"ü\"}"))));
+        Message m = client.messages().create(MessageCreateParams.builder().model("claude-mock").maxTokens(100)
+                .addUserMessage("Add").build()).validate();
+        assertThat(SdkReferee.unknownFields(m, "com.anthropic.models", Set.of())).isEmpty();
+        assertThat(m.stopReason()).hasValue(StopReason.TOOL_USE);
+        assertThat(m.content()).hasSize(3);
+        assertThat(m.content().get(0).text().orElseThrow().text()).isEqualTo("Let me add.");
+        ToolUseBlock add = m.content().get(1).toolUse().orElseThrow();
+        assertThat(add.id()).isEqualTo("toolu_1");
+        assertThat(add.name()).isEqualTo("add");
+        assertThat(add._input().convert(Map.class)).isEqualTo(Map.of("a", 1, "b", 2));
+        assertThat(m.content().get(2).toolUse().orElseThrow()._input().convert(Map.class))
+                .isEqualTo(Map.of("query", "ü"));
+    }
+
+    /** Streamed, the SDK's accumulator assembles each tool_use block's input from its input_json_delta pieces. */
+    @Test
+    void streamedToolCallRepliesAreAssembledByTheSdk() {
+        server.reply(LmResponse.ofToolCalls("", List.of(new ToolCall("toolu_1", "search",
+                "{\"query\": \"a fairly long query «ü»\", \"k\": 10}"))));
+        MessageAccumulator acc = MessageAccumulator.create();
+        List<String> fragments = new ArrayList<>();
+        try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams
+                .builder().model("claude-mock").maxTokens(100).addUserMessage("Search").build())) {
+            stream.stream().forEach(e -> {
+                acc.accumulate(e);
+                e.contentBlockDelta().flatMap(d -> d.delta().inputJson())
+                        .ifPresent(j -> fragments.add(j.partialJson()));
+            });
+        }
+        assertThat(fragments).hasSizeGreaterThan(3);
+        Message whole = acc.message();
+        assertThat(whole.stopReason()).hasValue(StopReason.TOOL_USE);
+        assertThat(whole.content()).hasSize(1);
+        ToolUseBlock search = whole.content().get(0).toolUse().orElseThrow();
+        assertThat(search.id()).isEqualTo("toolu_1");
+        assertThat(search._input().convert(Map.class))
+                .isEqualTo(Map.of("query", "a fairly long query «ü»", "k", 10));
+    }
+
+    /** The server reads tool_use, tool_result and image blocks the SDK sends back into the library's messages. */
+    @Test
+    void theServerReadsTheSdksToolTurnsAndImages() {
+        client.messages().create(MessageCreateParams.builder().model("claude-mock").maxTokens(100)
+                .addUserMessageOfContentBlockParams(List.of(
+                        ContentBlockParam.ofText(TextBlockParam.builder().text("Sum this:").build()),
+                        ContentBlockParam.ofImage(ImageBlockParam.builder().source(Base64ImageSource.builder()
+                                .mediaType(Base64ImageSource.MediaType.IMAGE_PNG).data("iVBORw0KGgo=").build())
+                                .build())))
+                .addAssistantMessageOfContentBlockParams(List.of(ContentBlockParam.ofToolUse(ToolUseBlockParam.builder()
+                        .id("toolu_9").name("add").input(ToolUseBlockParam.Input.builder()
+                                .putAdditionalProperty("a", JsonValue.from(1)).build()).build())))
+                .addUserMessageOfContentBlockParams(List.of(ContentBlockParam.ofToolResult(
+                        ToolResultBlockParam.builder().toolUseId("toolu_9").content("1").build())))
+                .build());
+        assertThat(server.lastRequest().messages()).containsExactly(
+                io.dspex.lm.Message.user(List.of(new io.dspex.lm.Message.Part.Text("Sum this:"),
+                        new io.dspex.lm.Message.Part.ImageUrl("data:image/png;base64,iVBORw0KGgo="))),
+                io.dspex.lm.Message.assistant("", List.of(new ToolCall("toolu_9", "add", "{\"a\":1}"))),
+                io.dspex.lm.Message.tool("toolu_9", "1"));
     }
 
     @Test

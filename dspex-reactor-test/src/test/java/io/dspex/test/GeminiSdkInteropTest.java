@@ -14,6 +14,7 @@ import com.google.genai.types.Content;
 import com.google.genai.types.ContentEmbedding;
 import com.google.genai.types.EmbedContentResponse;
 import com.google.genai.types.FinishReason;
+import com.google.genai.types.FunctionCall;
 import com.google.genai.types.GenerateContentConfig;
 import com.google.genai.types.GenerateContentResponse;
 import com.google.genai.types.GenerationConfig;
@@ -25,6 +26,7 @@ import com.google.genai.types.ToolConfig;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.GeminiLm;
 import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.lm.ToolCall;
 import java.time.Duration;
@@ -113,6 +115,60 @@ class GeminiSdkInteropTest {
         List<ContentEmbedding> both = two.embeddings().orElseThrow();
         assertThat(both).hasSize(2);
         assertThat(both.get(1).values().orElseThrow().get(0)).isEqualTo(MockLmServer.embeddingOf("dog", 16)[0]);
+    }
+
+    /** A scripted tool-call reply is a candidate of functionCall parts, with their ids, to the SDK. */
+    @Test
+    void functionCallRepliesAreReadByTheSdk() throws Exception {
+        server.reply(LmResponse.ofToolCalls("", List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}"),
+                new ToolCall("call_2", "search", "{\"query\": \"ü\"}"))));
+        GenerateContentResponse r = client.models.generateContent("gemini-mock", "Add", null);
+        List<FunctionCall> calls = r.functionCalls();
+        assertThat(calls).extracting(c -> c.id().orElseThrow()).containsExactly("call_1", "call_2");
+        assertThat(calls).extracting(c -> c.name().orElseThrow()).containsExactly("add", "search");
+        JsonNode args = JSON.valueToTree(calls.get(0).args().orElseThrow());
+        assertThat(args).isEqualTo(JSON.readTree("{\"a\": 1, \"b\": 2}"));
+        assertThat(calls.get(1).args().orElseThrow()).isEqualTo(Map.of("query", "ü"));
+        assertThat(r.finishReason().knownEnum()).isEqualTo(FinishReason.Known.STOP);
+    }
+
+    /** Streamed, the text arrives word by word and the function calls whole on the last chunk, which finishes. */
+    @Test
+    void streamedFunctionCallRepliesAreReadByTheSdk() {
+        server.reply(LmResponse.ofToolCalls("Adding the two.", List.of(new ToolCall("call_1", "add",
+                "{\"a\": 1, \"b\": 2}"))));
+        StringBuilder text = new StringBuilder();
+        List<GenerateContentResponse> chunks = new ArrayList<>();
+        try (ResponseStream<GenerateContentResponse> stream = client.models.generateContentStream("gemini-mock",
+                "Add", null)) {
+            for (GenerateContentResponse chunk : stream) {
+                chunks.add(chunk);
+                text.append(chunk.text() == null ? "" : chunk.text());
+            }
+        }
+        assertThat(text.toString()).isEqualTo("Adding the two.");
+        GenerateContentResponse last = chunks.get(chunks.size() - 1);
+        assertThat(last.functionCalls()).extracting(c -> c.name().orElseThrow()).containsExactly("add");
+        assertThat(last.finishReason().knownEnum()).isEqualTo(FinishReason.Known.STOP);
+        assertThat(chunks.subList(0, chunks.size() - 1)).allMatch(c -> c.functionCalls() == null
+                || c.functionCalls().isEmpty());
+    }
+
+    /** The server reads the SDK's functionCall, functionResponse and inlineData parts into the library's messages. */
+    @Test
+    void theServerReadsTheSdksFunctionTurnsAndImages() {
+        client.models.generateContent("gemini-mock", List.of(
+                Content.builder().role("user").parts(Part.fromText("Sum this:"),
+                        Part.fromBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, "image/png")).build(),
+                Content.builder().role("model").parts(Part.fromFunctionCall("add", Map.of("a", 1))).build(),
+                Content.builder().role("user").parts(Part.fromFunctionResponse("add", Map.of("output", "1")),
+                        Part.fromText("Thanks")).build()), null);
+        assertThat(server.lastRequest().messages()).containsExactly(
+                Message.user(List.of(new Message.Part.Text("Sum this:"),
+                        new Message.Part.ImageUrl("data:image/png;base64,iVBORw=="))),
+                Message.assistant("", List.of(new ToolCall("call_0", "add", "{\"a\":1}"))),
+                Message.tool("call_0", "1"),
+                Message.user("Thanks"));
     }
 
     @Test

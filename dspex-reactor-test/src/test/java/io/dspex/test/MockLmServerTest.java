@@ -7,7 +7,11 @@ import io.dspex.lm.LmException;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.CallConfig;
+import io.dspex.lm.LmChunk;
 import io.dspex.lm.OpenAiCompatibleLm;
+import io.dspex.lm.ToolCall;
+import io.dspex.lm.Usage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,5 +130,40 @@ class MockLmServerTest {
         assertThatThrownBy(() -> Fault.status(99, "x")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> server.start()).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> MockLmServer.create().baseUrl()).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void wholeResponsesScriptToolCallsThroughRepliesRulesAndTheFallback() {
+        ToolCall add = new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}");
+        LmResponse calls = LmResponse.ofToolCalls("", List.of(add));
+        LmResponse withUsage = new LmResponse(List.of(new LmResponse.Choice("both", "tool_calls", List.of(add)),
+                new LmResponse.Choice("second", "stop")), Usage.of(7, 5), null, null, null);
+        server.replies(calls).replies("text").when(r -> r.lastUserMessage().equals("rule"), withUsage)
+                .reply(calls);
+        LmResponse first = lm.call(ask("a")).block();
+        assertThat(first.toolCalls()).containsExactly(add);
+        assertThat(first.choices().get(0).finishReason()).isEqualTo("tool_calls");
+        assertThat(lm.call(ask("b")).block().text()).isEqualTo("text");
+        LmResponse rule = lm.call(ask("rule")).block();
+        assertThat(rule.choices()).hasSize(2);
+        assertThat(rule.texts()).containsExactly("both", "second");
+        assertThat(rule.usage()).isEqualTo(Usage.of(7, 5));
+        assertThat(lm.call(ask("c").withConfig(CallConfig.empty().withN(2))).block().toolCalls()).containsExactly(add);
+        assertThat(server.lastRequest().n()).isEqualTo(2);
+    }
+
+    @Test
+    void streamedToolCallsArriveInFragmentsAndAreAssembledPerChoice() {
+        ToolCall longArgs = new ToolCall("call_9", "search", "{\"query\": \"a fairly long query «ü»\", \"k\": 10}");
+        assertThat(MockLmServer.fragments(longArgs.arguments())).hasSizeGreaterThan(3);
+        server.reply(new LmResponse(List.of(new LmResponse.Choice("one", "stop"),
+                new LmResponse.Choice("", "tool_calls", List.of(longArgs, new ToolCall("call_10", "add", "{}")))),
+                null, null, null, null));
+        List<LmChunk> chunks = lm.stream(ask("go").withConfig(CallConfig.empty().withN(2))).collectList().block();
+        assertThat(chunks.stream().filter(c -> c.choiceIndex() == 1).flatMap(c -> c.toolCalls().stream()).toList())
+                .containsExactly(longArgs, new ToolCall("call_10", "add", "{}"));
+        assertThat(chunks.stream().filter(c -> c.choiceIndex() == 0).flatMap(c -> c.toolCalls().stream()).toList())
+                .isEmpty();
+        assertThat(server.lastRequest().rawBody()).contains("\"stream\":true");
     }
 }

@@ -3,21 +3,44 @@ package io.dspex.adapter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.dspex.Example;
+import io.dspex.internal.Json;
 import io.dspex.internal.PyFormat;
+import io.dspex.lm.CallConfig;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
+import io.dspex.signature.CustomType;
 import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
 import io.dspex.signature.Signature;
+import io.dspex.tool.Tool;
+import io.dspex.tool.ToolCalls;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
-/** What DSPy's ChatAdapter and JSONAdapter share: demos, the user turns, value rendering, the task text. */
+/**
+ * What DSPy's ChatAdapter and JSONAdapter share: demos, the user turns, value rendering (custom types included), the
+ * task text, and native function calling (DSPy's base {@code Adapter}: {@code _call_preprocess} and
+ * {@code _call_postprocess}).
+ */
 abstract class AbstractAdapter implements Adapter {
+
+    /** DSPy's {@code serialize_model} for custom types, applied at any depth of a rendered value. */
+    static final UnaryOperator<Object> CUSTOM = v -> v instanceof CustomType c ? c.serialize() : v;
+
+    /** Whether tools go in the request's {@code tools} and tool calls come back from the response. */
+    final boolean nativeFunctionCalling;
+
+    AbstractAdapter(boolean nativeFunctionCalling) {
+        this.nativeFunctionCalling = nativeFunctionCalling;
+    }
 
     static final String INCOMPLETE_PREFIX =
             "This is an example of the task, though some input or output fields are not supplied.";
@@ -38,6 +61,12 @@ abstract class AbstractAdapter implements Adapter {
         final String[] outputHeaders;
         final Map<String, Integer> outputIndex;
         final List<String> outputNames;
+        /** The input of type {@code Tool} or {@code list[Tool]} (DSPy's tool call input field), or null. */
+        final @Nullable String toolsInput;
+        /** The output of type {@code ToolCalls}, or null. */
+        final @Nullable String callsOutput;
+        /** The signature without those two fields, what native function calling formats and parses. */
+        private volatile @Nullable Signature withoutTools;
 
         Prepared(Signature sig, AbstractAdapter adapter) {
             this.signature = sig;
@@ -63,10 +92,44 @@ abstract class AbstractAdapter implements Adapter {
             }
             outputIndex = idx;
             outputNames = Collections.unmodifiableList(names);
+            toolsInput = toolsInput(in);
+            callsOutput = callsOutput(out);
             system = fieldDescription(in, out) + "\n" + adapter.fieldStructure(this) + "\n"
                     + taskDescription(sig.instructions());
             outputRequirements = adapter.outputRequirements(this);
         }
+    }
+
+    /** DSPy's {@code _get_tool_call_input_field_name}: the first input typed {@code Tool} or {@code list[Tool]}. */
+    private static @Nullable String toolsInput(List<Field> inputs) {
+        for (Field f : inputs) {
+            FieldType t = f.type();
+            if (t.javaClass() == Tool.class
+                    || (t.kind() == FieldType.Kind.LIST && t.args().get(0).javaClass() == Tool.class)) {
+                return f.name();
+            }
+        }
+        return null;
+    }
+
+    /** DSPy's {@code _get_tool_call_output_field_name}: the first output typed {@code ToolCalls}. */
+    private static @Nullable String callsOutput(List<Field> outputs) {
+        for (Field f : outputs) {
+            if (f.type().javaClass() == ToolCalls.class) {
+                return f.name();
+            }
+        }
+        return null;
+    }
+
+    /** @return the signature without the tools input and the tool calls output (computed once) */
+    final Signature withoutTools(Prepared p) {
+        Signature s = p.withoutTools;
+        if (s == null) {
+            s = p.signature.delete(p.callsOutput).delete(p.toolsInput);
+            p.withoutTools = s;
+        }
+        return s;
     }
 
     private final Cache<Signature, Prepared> cache = Caffeine.newBuilder().weakKeys().build();
@@ -110,7 +173,232 @@ abstract class AbstractAdapter implements Adapter {
             formatDemos(p, demos, messages);
         }
         messages.add(Message.user(userContent(p, inputs, "", true)));
-        return messages;
+        return withContentParts(messages);
+    }
+
+    // ---------------------------------------------------------------- native function calling
+
+    /**
+     * DSPy's {@code _call_preprocess} and {@code format}: with native function calling and a {@code ToolCalls}
+     * output, the tools input's {@link Tool}s go in the request's {@code tools} and both fields are left out of the
+     * prompt.
+     */
+    @Override
+    public LmRequest formatRequest(Signature signature, List<Example> demos, Map<String, ?> inputs,
+                                   @Nullable CallConfig config) {
+        Prepared p = prepared(signature);
+        if (inputs == null) {
+            throw new IllegalArgumentException("inputs must not be null");
+        }
+        Signature shown = signature;
+        List<Map<String, Object>> tools = List.of();
+        if (nativeFunctionCalling && p.callsOutput != null) {
+            if (p.toolsInput == null) {
+                throw new IllegalArgumentException("You provided an output field " + p.callsOutput + " to receive the "
+                        + "tool calls information, but did not provide any tools as the input. Please provide a list "
+                        + "of tools as the input by adding an input field with type `list[dspy.Tool]`.");
+            }
+            tools = functionSchemas(p.toolsInput, inputs.get(p.toolsInput));
+            shown = withoutTools(p);
+        }
+        LmRequest request = LmRequest.of(format(shown, demos, inputs), config);
+        Map<String, Object> rf = responseFormat(signature).orElse(null);
+        if (rf != null) {
+            request = request.withResponseFormat(rf);
+        }
+        return tools.isEmpty() ? request : request.withTools(tools);
+    }
+
+    private static List<Map<String, Object>> functionSchemas(String field, @Nullable Object given) {
+        List<?> items = given instanceof List<?> l ? l : given == null ? List.of() : List.of(given);
+        List<Map<String, Object>> out = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            if (!(items.get(i) instanceof Tool t)) {
+                throw new IllegalArgumentException("input field '" + field + "' must hold Tools, but item " + i
+                        + " is " + (items.get(i) == null ? "null" : items.get(i).getClass().getName()));
+            }
+            out.add(t.toFunctionSchema());
+        }
+        return out;
+    }
+
+    /**
+     * DSPy's {@code _call_postprocess} for one choice: the text parsed (with native function calling, against the
+     * signature without the tool fields; a failure then counts as no outputs when tool calls came back), every
+     * output that is missing set to null, and the response's tool calls as the {@code ToolCalls} output.
+     */
+    @Override
+    public Map<String, @Nullable Object> parse(Signature signature, LmResponse.Choice choice) {
+        Prepared p = prepared(signature);
+        if (choice == null) {
+            throw new IllegalArgumentException("choice must not be null");
+        }
+        Signature processed = nativeFunctionCalling && p.callsOutput != null && p.toolsInput != null
+                ? withoutTools(p) : signature;
+        String text = choice.text();
+        boolean calls = !choice.toolCalls().isEmpty() && p.callsOutput != null;
+        Map<String, @Nullable Object> value;
+        if (!text.isEmpty() && !calls) {
+            value = parse(processed, text);
+        } else if (calls) {
+            value = Map.of();
+            if (!text.isEmpty() && !processed.outputFields().isEmpty()) {
+                try {
+                    value = parse(processed, text);
+                } catch (AdapterParseException e) {
+                    value = Map.of();
+                }
+            }
+        } else {
+            throw new AdapterParseException(name(), text, p.outputNames, null,
+                    "The LM returned an empty or null response.", null);
+        }
+        if (processed == signature && !calls) {
+            return value;
+        }
+        Map<String, @Nullable Object> out = new LinkedHashMap<>();
+        for (Field f : p.outputs) {
+            out.put(f.name(), value.get(f.name()));
+        }
+        if (calls) {
+            out.put(p.callsOutput, toolCalls(choice.toolCalls(), text));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private ToolCalls toolCalls(List<ToolCall> calls, String completion) {
+        List<Map<String, Object>> dicts = new ArrayList<>(calls.size());
+        for (ToolCall c : calls) {
+            Object args;
+            if (c.arguments().isBlank()) {
+                args = Map.of();
+            } else {
+                args = LenientJson.read(c.arguments());
+                if (!(args instanceof Map<?, ?>)) {
+                    throw new AdapterParseException(name(), completion, List.of(), null, "The arguments of tool call "
+                            + c.name() + " (id " + c.id() + ") are not a JSON object: " + c.arguments(), null);
+                }
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("id", c.id());
+            d.put("name", c.name());
+            d.put("args", args);
+            dicts.add(d);
+        }
+        return ToolCalls.fromDictList(dicts);
+    }
+
+    /** @return the adapter's DSPy name, as parse errors name it */
+    abstract String name();
+
+    // ---------------------------------------------------------------- content parts
+
+    /**
+     * DSPy's {@code _expand_legacy_custom_type_markers_in_chat_message}: a user message holding a custom type's
+     * serialized content parts becomes a message of parts, split around each marker pair.
+     */
+    static List<Message> withContentParts(List<Message> messages) {
+        List<Message> out = null;
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = messages.get(i);
+            if (m.role() == Message.Role.USER && m.content().contains(CustomType.START)) {
+                if (out == null) {
+                    out = new ArrayList<>(messages);
+                }
+                out.set(i, Message.user(splitParts(m.content())));
+            }
+        }
+        return out == null ? messages : out;
+    }
+
+    static List<Message.Part> splitParts(String text) {
+        List<Message.Part> parts = new ArrayList<>();
+        int last = 0;
+        int from = 0;
+        while (true) {
+            int start = text.indexOf(CustomType.START, from);
+            if (start < 0) {
+                break;
+            }
+            int end = text.indexOf(CustomType.END, start + CustomType.START.length());
+            if (end < 0) {
+                break;
+            }
+            if (start > last) {
+                parts.add(new Message.Part.Text(text.substring(last, start)));
+            }
+            String payload = PyFormat.strip(text.substring(start + CustomType.START.length(), end));
+            parts.addAll(payloadParts(payload));
+            last = end + CustomType.END.length();
+            from = last;
+        }
+        if (last < text.length()) {
+            parts.add(new Message.Part.Text(text.substring(last)));
+        }
+        return parts;
+    }
+
+    private static List<Message.Part> payloadParts(String payload) {
+        Object parsed = parsePayload(payload);
+        if (!(parsed instanceof List<?> blocks)) {
+            return List.of(new Message.Part.Text(payload));
+        }
+        List<Message.Part> out = new ArrayList<>(blocks.size());
+        for (Object b : blocks) {
+            if (!(b instanceof Map<?, ?> block)) {
+                out.add(new Message.Part.Text(PyFormat.str(b)));
+                continue;
+            }
+            Object type = block.get("type");
+            if ("text".equals(type)) {
+                out.add(new Message.Part.Text(block.get("text") == null ? "" : String.valueOf(block.get("text"))));
+            } else if ("image_url".equals(type)) {
+                Object image = block.get("image_url");
+                Object url = image instanceof Map<?, ?> im ? im.get("url") : image;
+                out.add(new Message.Part.ImageUrl(url == null ? "" : String.valueOf(url)));
+            } else {
+                throw new IllegalArgumentException("a custom type rendered a content part of type '" + type
+                        + "', but a message part is text or image_url: " + PyFormat.str(PyFormat.jsonable(block)));
+            }
+        }
+        return out;
+    }
+
+    /** DSPy's {@code _parse_legacy_payload}: JSON, else doubly quoted JSON (from a list or dict), else lenient JSON. */
+    private static @Nullable Object parsePayload(String payload) {
+        try {
+            return Json.MAPPER.readValue(payload, Object.class);
+        } catch (java.io.IOException | RuntimeException notJson) {
+            // next parser
+        }
+        try {
+            Object unquoted = Json.MAPPER.readValue("\"" + payload + "\"", Object.class);
+            if (unquoted instanceof String inner) {
+                return Json.MAPPER.readValue(inner, Object.class);
+            }
+        } catch (java.io.IOException | RuntimeException notDoublyQuoted) {
+            // next parser
+        }
+        Object lenient = LenientJson.read(payload);
+        return lenient == LenientJson.FAILED ? null : lenient;
+    }
+
+    // ---------------------------------------------------------------- user content of any fields
+
+    /** DSPy's {@code format_user_message_content(signature, values)}: the input blocks present, joined, stripped. */
+    @Override
+    public String formatUserContent(Signature signature, Map<String, ?> values) {
+        if (signature == null || values == null) {
+            throw new IllegalArgumentException("signature and values must not be null");
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Field f : signature.inputFields()) {
+            if (values.containsKey(f.name())) {
+                sb.append("\n\n[[ ## ").append(f.name()).append(" ## ]]\n");
+                renderValue(f.type(), values.get(f.name()), sb);
+            }
+        }
+        return PyFormat.strip(sb.append("\n\n"));
     }
 
     private static void checkInputs(Prepared p, Map<String, ?> inputs) {
@@ -200,12 +488,17 @@ abstract class AbstractAdapter implements Adapter {
             formatList(l, sb);
             return;
         }
-        Object j = PyFormat.jsonable(value);
+        Object j = jsonable(value);
         if (j instanceof Map || j instanceof List) {
             PyFormat.dumps(j, false, sb);
         } else {
             sb.append(PyFormat.str(j));
         }
+    }
+
+    /** DSPy's {@code serialize_for_json}: a JSON-able tree, custom types serialized (markers around their parts). */
+    static @Nullable Object jsonable(@Nullable Object value) {
+        return PyFormat.jsonable(value, CUSTOM);
     }
 
     static String renderValue(FieldType type, @Nullable Object value) {
@@ -260,11 +553,29 @@ abstract class AbstractAdapter implements Adapter {
             }
             sb.append(i + 1).append(". `").append(f.name()).append("` (").append(f.type().dspyName()).append("): ")
                     .append(f.description());
+            typeDescriptions(f.type(), sb);
             if (!f.constraints().isEmpty()) {
                 sb.append("\nConstraints: ").append(f.constraintsText());
             }
         }
         return PyFormat.strip(sb.toString());
+    }
+
+    /**
+     * DSPy's {@code Type description of NAME: ...} lines, one per custom type inside the field's type (depth first,
+     * as {@code extract_custom_type_from_annotation} finds them), for the types that have a description.
+     */
+    private static void typeDescriptions(FieldType t, StringBuilder sb) {
+        if (t.kind() == FieldType.Kind.CUSTOM) {
+            String d = t.typeDescription();
+            if (!d.isEmpty()) {
+                sb.append("\n    Type description of ").append(t.dspyName()).append(": ").append(d);
+            }
+            return;
+        }
+        for (FieldType a : t.args()) {
+            typeDescriptions(a, sb);
+        }
     }
 
     /** The placeholder of a field in the structure part: {@code {name}} plus, for outputs, the type note. */
@@ -318,6 +629,9 @@ abstract class AbstractAdapter implements Adapter {
     }
 
     static String typeInfo(FieldType t) {
+        if (t.javaClass() == ToolCalls.class) {
+            return " (must be a JSON object like {\"tool_calls\": [{\"name\": \"...\", \"args\": {...}}]})";
+        }
         return t.isString() ? "" : " (must be formatted as a valid Python " + t.dspyName() + ")";
     }
 
@@ -343,7 +657,19 @@ abstract class AbstractAdapter implements Adapter {
         if (candidate == LenientJson.FAILED) {
             candidate = text;
         }
-        return t.convert(candidate);
+        try {
+            return t.convert(candidate);
+        } catch (IllegalArgumentException e) {
+            if (t.kind() == FieldType.Kind.CUSTOM && candidate != text) {
+                // as DSPy: a custom type may parse the raw text itself
+                try {
+                    return t.convert(text);
+                } catch (IllegalArgumentException ignored) {
+                    throw e;
+                }
+            }
+            throw e;
+        }
     }
 
     /** Adds null for missing Optional outputs; fails when other outputs are missing. */
@@ -368,7 +694,7 @@ abstract class AbstractAdapter implements Adapter {
 
     static AdapterParseException fieldFailure(Prepared p, String adapterName, String completion, String field,
                                               @Nullable Object value, IllegalArgumentException e) {
-        String shown = value instanceof String s ? s : PyFormat.str(PyFormat.jsonable(value));
+        String shown = value instanceof String s ? s : PyFormat.str(jsonable(value));
         return new AdapterParseException(adapterName, completion, p.outputNames, null,
                 "Failed to parse field " + field + " with value " + shown + " from the LM response. Error message: "
                         + e.getMessage(), e);

@@ -37,16 +37,80 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ChatAdapter extends AbstractAdapter {
 
-    private static final Optional<Adapter> JSON_FALLBACK = Optional.of(new JsonAdapter());
+    private static final Optional<Adapter> JSON_FALLBACK =
+            Optional.of(new JsonAdapter().withNativeFunctionCalling(false));
+    private static final Optional<Adapter> NATIVE_JSON_FALLBACK = Optional.of(new JsonAdapter());
 
-    /** Creates the adapter; it is stateless apart from a per-signature cache of the prompt parts. */
+    /**
+     * Creates the adapter, without native function calling (DSPy's default); it is stateless apart from a
+     * per-signature cache of the prompt parts.
+     */
     public ChatAdapter() {
+        this(false);
     }
 
-    /** @return a {@link JsonAdapter}, as DSPy's ChatAdapter falls back to its JSONAdapter */
+    private ChatAdapter(boolean nativeFunctionCalling) {
+        super(nativeFunctionCalling);
+    }
+
+    /**
+     * An adapter that uses the model's native function calling (DSPy's {@code use_native_function_calling=True}): for
+     * a signature with a {@code list[Tool]} (or {@code Tool}) input and a {@code ToolCalls} output, the tools go in the
+     * request's {@code tools} ({@link io.dspex.tool.Tool#toFunctionSchema()}), both fields are left out of the prompt,
+     * and the response's tool calls become the {@code ToolCalls} output (other outputs parsed from the text when there
+     * is any, else null). Without it, the tools are listed in the prompt and the model writes the calls as JSON.
+     *
+     * <pre>{@code
+     * Predict agent = Predict.of("question, tools: list[Tool] -> answer, calls: ToolCalls")
+     *         .withAdapter(new ChatAdapter().withNativeFunctionCalling());
+     * }</pre>
+     *
+     * @return the adapter with native function calling on
+     */
+    public ChatAdapter withNativeFunctionCalling() {
+        return withNativeFunctionCalling(true);
+    }
+
+    /**
+     * @param on whether to use native function calling; see {@link #withNativeFunctionCalling()}
+     * @return an adapter with that setting
+     */
+    public ChatAdapter withNativeFunctionCalling(boolean on) {
+        return on == nativeFunctionCalling ? this : new ChatAdapter(on);
+    }
+
+    /** @return whether this adapter uses native function calling */
+    public boolean usesNativeFunctionCalling() {
+        return nativeFunctionCalling;
+    }
+
+    /**
+     * @return a {@link JsonAdapter} with this adapter's native function calling setting, as DSPy's ChatAdapter falls
+     *         back to its JSONAdapter
+     */
     @Override
     public Optional<Adapter> fallback() {
-        return JSON_FALLBACK;
+        return nativeFunctionCalling ? NATIVE_JSON_FALLBACK : JSON_FALLBACK;
+    }
+
+    @Override
+    String name() {
+        return "ChatAdapter";
+    }
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+        return o instanceof ChatAdapter c && c.nativeFunctionCalling == nativeFunctionCalling;
+    }
+
+    @Override
+    public int hashCode() {
+        return Boolean.hashCode(nativeFunctionCalling);
+    }
+
+    @Override
+    public String toString() {
+        return "ChatAdapter" + (nativeFunctionCalling ? "[nativeFunctionCalling=true]" : "");
     }
 
     /**

@@ -35,8 +35,43 @@ public final class JsonAdapter extends AbstractAdapter {
 
     private static final String NAME = "JSONAdapter";
 
-    /** Creates the adapter; it is stateless apart from a per-signature cache of the prompt parts. */
+    /**
+     * Creates the adapter, with native function calling on as DSPy's {@code JSONAdapter()} has it; it is stateless
+     * apart from a per-signature cache of the prompt parts.
+     */
     public JsonAdapter() {
+        this(true);
+    }
+
+    private JsonAdapter(boolean nativeFunctionCalling) {
+        super(nativeFunctionCalling);
+    }
+
+    /**
+     * @return an adapter that uses native function calling (DSPy's {@code use_native_function_calling=True}, already
+     *         the default of a {@code JsonAdapter}); see {@link ChatAdapter#withNativeFunctionCalling()}
+     */
+    public JsonAdapter withNativeFunctionCalling() {
+        return withNativeFunctionCalling(true);
+    }
+
+    /**
+     * @param on whether tools go in the request's {@code tools} and tool calls come back from the response (on), or
+     *           are rendered in the prompt and parsed from the reply text (off)
+     * @return an adapter with that setting
+     */
+    public JsonAdapter withNativeFunctionCalling(boolean on) {
+        return on == nativeFunctionCalling ? this : new JsonAdapter(on);
+    }
+
+    /** @return whether this adapter uses native function calling */
+    public boolean usesNativeFunctionCalling() {
+        return nativeFunctionCalling;
+    }
+
+    @Override
+    String name() {
+        return NAME;
     }
 
     @Override
@@ -69,7 +104,7 @@ public final class JsonAdapter extends AbstractAdapter {
         Map<String, @Nullable Object> out = new LinkedHashMap<>();
         for (int i = 0; i < p.outputs.length; i++) {
             String name = p.outputs[i].name();
-            out.put(name, PyFormat.jsonable(values.containsKey(name) ? values.get(name) : missing));
+            out.put(name, jsonable(values.containsKey(name) ? values.get(name) : missing));
         }
         return PyFormat.dumpsIndent2(out, false);
     }
@@ -122,7 +157,9 @@ public final class JsonAdapter extends AbstractAdapter {
     /**
      * A strict {@code json_schema} response format built from the output fields (all required, no additional
      * properties, named {@code DSPyProgramOutputs}) when every output type can be expressed strictly; else
-     * {@code {"type": "json_object"}} (an output is a {@code dict} or {@code Any}).
+     * {@code {"type": "json_object"}} (an output is a {@code dict} or {@code Any}, or a {@code ToolCalls} output
+     * without native function calling). With native function calling a {@code ToolCalls} output is left out of the
+     * schema, as DSPy leaves it out.
      *
      * @param signature the signature
      * @return the response format
@@ -130,14 +167,17 @@ public final class JsonAdapter extends AbstractAdapter {
     @Override
     public Optional<Map<String, Object>> responseFormat(Signature signature) {
         Prepared p = prepared(signature);
-        for (FieldType t : p.outputTypes) {
-            if (!t.strictSchemaCapable()) {
+        for (int i = 0; i < p.outputs.length; i++) {
+            if (!skipped(p, i) && !p.outputTypes[i].strictSchemaCapable()) {
                 return Optional.of(Map.of("type", "json_object"));
             }
         }
         Map<String, Map<String, Object>> defs = new TreeMap<>();
         Map<String, Object> props = new LinkedHashMap<>();
         for (int i = 0; i < p.outputs.length; i++) {
+            if (skipped(p, i)) {
+                continue;
+            }
             Map<String, Object> s = p.outputTypes[i].schema(defs);
             if (!s.containsKey("$ref")) {
                 s.put("title", PyFormat.title(p.outputs[i].name()).replace('_', ' '));
@@ -163,6 +203,26 @@ public final class JsonAdapter extends AbstractAdapter {
         format.put("type", "json_schema");
         format.put("json_schema", jsonSchema);
         return Optional.of(Collections.unmodifiableMap(format));
+    }
+
+    /** With native function calling, DSPy leaves the {@code ToolCalls} output out of the structured output model. */
+    private boolean skipped(Prepared p, int output) {
+        return nativeFunctionCalling && p.outputs[output].name().equals(p.callsOutput);
+    }
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+        return o instanceof JsonAdapter j && j.nativeFunctionCalling == nativeFunctionCalling;
+    }
+
+    @Override
+    public int hashCode() {
+        return Boolean.hashCode(nativeFunctionCalling) + 31;
+    }
+
+    @Override
+    public String toString() {
+        return "JsonAdapter" + (nativeFunctionCalling ? "" : "[nativeFunctionCalling=false]");
     }
 
     /** OpenAI strict mode: every object lists all its properties as required and allows no others. */

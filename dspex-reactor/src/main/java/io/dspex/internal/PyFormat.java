@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -320,14 +321,33 @@ public final class PyFormat {
      * order, enums their value, {@code Optional}s their content or null, arrays and collections lists.
      */
     public static @Nullable Object jsonable(@Nullable Object v) {
+        return jsonable(v, null);
+    }
+
+    /**
+     * Like {@link #jsonable(Object)}, with a hook that may replace any value that is not a string, number or boolean
+     * (at any depth) before it is converted: the adapters serialize DSPy's custom types through it.
+     *
+     * @param v    the value
+     * @param hook returns its argument unchanged when it does not handle it, else a replacement (converted in turn);
+     *             null for none
+     * @return the JSON-able tree
+     */
+    public static @Nullable Object jsonable(@Nullable Object v, @Nullable UnaryOperator<Object> hook) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Number) {
             return v;
+        }
+        if (hook != null) {
+            Object r = hook.apply(v);
+            if (r != v) {
+                return jsonable(r, hook);
+            }
         }
         if (v instanceof Character) {
             return v.toString();
         }
         if (v instanceof Optional<?> o) {
-            return o.isPresent() ? jsonable(o.get()) : null;
+            return o.isPresent() ? jsonable(o.get(), hook) : null;
         }
         if (v instanceof Enum<?> e) {
             return enumValue(e);
@@ -335,14 +355,14 @@ public final class PyFormat {
         if (v instanceof Map<?, ?> m) {
             Map<String, Object> out = new LinkedHashMap<>(Math.max(4, m.size() * 2));
             for (Map.Entry<?, ?> en : m.entrySet()) {
-                out.put(keyString(en.getKey()), jsonable(en.getValue()));
+                out.put(keyString(en.getKey()), jsonable(en.getValue(), hook));
             }
             return out;
         }
         if (v instanceof Collection<?> c) {
             List<Object> out = new ArrayList<>(c.size());
             for (Object o : c) {
-                out.add(jsonable(o));
+                out.add(jsonable(o, hook));
             }
             return out;
         }
@@ -350,7 +370,7 @@ public final class PyFormat {
             int n = Array.getLength(v);
             List<Object> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                out.add(jsonable(Array.get(v, i)));
+                out.add(jsonable(Array.get(v, i), hook));
             }
             return out;
         }
@@ -359,7 +379,7 @@ public final class PyFormat {
             Map<String, Object> out = new LinkedHashMap<>(accessors.length * 2);
             for (Method m : accessors) {
                 try {
-                    out.put(m.getName(), jsonable(m.invoke(v)));
+                    out.put(m.getName(), jsonable(m.invoke(v), hook));
                 } catch (ReflectiveOperationException ex) {
                     throw new IllegalArgumentException("cannot read component '" + m.getName() + "' of record "
                             + v.getClass().getSimpleName() + ": " + ex.getMessage(), ex);

@@ -141,6 +141,26 @@ public final class LmResponse {
         return new LmResponse(cs, usage, null, null, null);
     }
 
+    /**
+     * A response with one choice that asks for tool calls (finish reason {@code "tool_calls"}), no usage and nothing
+     * from the wire: what a test script or a fake model answers.
+     *
+     * <pre>{@code
+     * LmResponse r = LmResponse.ofToolCalls("", List.of(new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}")));
+     * }</pre>
+     *
+     * @param text      the choice's text (may be empty)
+     * @param toolCalls the calls, at least one
+     * @return the response
+     * @throws IllegalArgumentException when the text is null or there is no call
+     */
+    public static LmResponse ofToolCalls(String text, List<ToolCall> toolCalls) {
+        if (toolCalls == null || toolCalls.isEmpty()) {
+            throw new IllegalArgumentException("LmResponse.ofToolCalls needs at least one tool call");
+        }
+        return new LmResponse(List.of(new Choice(text, "tool_calls", toolCalls)), Usage.ZERO, null, null, null);
+    }
+
     /** @return the choices, in the provider's index order; unmodifiable, never empty */
     @JsonProperty("choices")
     public List<Choice> choices() {

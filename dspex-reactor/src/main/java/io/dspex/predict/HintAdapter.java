@@ -2,6 +2,9 @@ package io.dspex.predict;
 
 import io.dspex.Example;
 import io.dspex.adapter.Adapter;
+import io.dspex.lm.CallConfig;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
@@ -15,7 +18,9 @@ import reactor.util.context.ContextView;
 /**
  * {@link Refine}'s advice, fed to a predictor as DSPy's {@code WrapperAdapter} does: the signature gets the input
  * {@code hint_} ("A hint to the module from an earlier run") appended and the inputs its value; everything else is
- * the wrapped adapter's. {@link Predict} wraps the adapter it resolved when the run's Context holds {@link Hints}.
+ * the wrapped adapter's, including the whole request it builds ({@link #formatRequest}: tools with native function
+ * calling) and how it reads a whole choice (tool calls). {@link Predict} wraps the adapter it resolved when the run's
+ * Context holds {@link Hints}.
  */
 final class HintAdapter implements Adapter {
 
@@ -58,14 +63,34 @@ final class HintAdapter implements Adapter {
 
     @Override
     public List<Message> format(Signature signature, List<Example> demos, Map<String, ?> inputs) {
+        return delegate.format(signature.append(HINT), demos, withHint(inputs));
+    }
+
+    @Override
+    public LmRequest formatRequest(Signature signature, List<Example> demos, Map<String, ?> inputs,
+                                   @Nullable CallConfig config) {
+        return delegate.formatRequest(signature.append(HINT), demos, withHint(inputs), config);
+    }
+
+    private Map<String, @Nullable Object> withHint(Map<String, ?> inputs) {
         Map<String, @Nullable Object> withHint = new LinkedHashMap<>(inputs);
         withHint.put(FIELD, hint);
-        return delegate.format(signature.append(HINT), demos, withHint);
+        return withHint;
     }
 
     @Override
     public Map<String, @Nullable Object> parse(Signature signature, String completion) {
         return delegate.parse(signature, completion);
+    }
+
+    @Override
+    public Map<String, @Nullable Object> parse(Signature signature, LmResponse.Choice choice) {
+        return delegate.parse(signature, choice);
+    }
+
+    @Override
+    public String formatUserContent(Signature signature, Map<String, ?> values) {
+        return delegate.formatUserContent(signature, values);
     }
 
     @Override

@@ -17,7 +17,7 @@ import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
-import io.dspex.lm.Message;
+import io.dspex.lm.ToolCall;
 import io.dspex.lm.Usage;
 import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
@@ -350,6 +350,14 @@ public final class Predict extends Module implements Predictor {
             return;
         }
         try {
+            type.convert(value); // a value of the field's own Java type (a Tool, a record) fits as it is
+        } catch (IllegalArgumentException notAsIs) {
+            convertJsonable(f, type, value);
+        }
+    }
+
+    private void convertJsonable(Field f, FieldType type, Object value) {
+        try {
             type.convert(PyFormat.jsonable(value));
         } catch (IllegalArgumentException e) {
             if (value instanceof String text && convertsAsJson(type, text)) {
@@ -403,10 +411,7 @@ public final class Predict extends Module implements Predictor {
     }
 
     private LmRequest request(Run run, Adapter a, Map<String, @Nullable Object> inputs) {
-        List<Message> messages = a.format(signature, demos, inputs);
-        LmRequest req = LmRequest.of(messages, run.config());
-        Map<String, Object> rf = a.responseFormat(signature).orElse(null);
-        return rf == null ? req : req.withResponseFormat(rf);
+        return a.formatRequest(signature, demos, inputs, run.config());
     }
 
     private Mono<Prediction> called(Run run, Map<String, @Nullable Object> inputs) {
@@ -434,17 +439,17 @@ public final class Predict extends Module implements Predictor {
     }
 
     private Prediction parse(Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack, boolean checkN) {
-        List<String> texts = resp.texts();
+        List<LmResponse.Choice> choices = resp.choices();
         int n = req.config().n() == null ? 1 : req.config().n();
-        if (texts.isEmpty() || (checkN && texts.size() != n)) {
-            throw new PredictException("the LM returned " + texts.size() + " choice(s) for n=" + n + " in Predict("
-                    + signature.spec() + ")" + (texts.size() == 1 && n > 1
+        if (choices.isEmpty() || (checkN && choices.size() != n)) {
+            throw new PredictException("the LM returned " + choices.size() + " choice(s) for n=" + n + " in Predict("
+                    + signature.spec() + ")" + (choices.size() == 1 && n > 1
                     ? "; the provider may not support n > 1" : ""));
         }
-        List<Map<String, @Nullable Object>> completions = new ArrayList<>(texts.size());
+        List<Map<String, @Nullable Object>> completions = new ArrayList<>(choices.size());
         try {
-            for (String t : texts) {
-                completions.add(a.parse(signature, t));
+            for (LmResponse.Choice c : choices) {
+                completions.add(a.parse(signature, c));
             }
         } catch (AdapterParseException e) {
             if (mayFallBack) {
@@ -487,11 +492,15 @@ public final class Predict extends Module implements Predictor {
                 AtomicBoolean emitted = new AtomicBoolean();
                 Adapter.FieldStream parser = a.streamFields(signature);
                 StringBuilder text = new StringBuilder();
+                List<ToolCall> calls = new ArrayList<>();
                 AtomicReference<Usage> usage = new AtomicReference<>(Usage.ZERO);
                 return run.lm().stream(req)
                         .doOnNext(chunk -> {
                             if (chunk.usage() != null) {
                                 usage.set(chunk.usage());
+                            }
+                            if (chunk.choiceIndex() == 0) {
+                                calls.addAll(chunk.toolCalls());
                             }
                             if (chunk.choiceIndex() != 0 || chunk.text() == null || chunk.text().isEmpty()) {
                                 return;
@@ -504,7 +513,8 @@ public final class Predict extends Module implements Predictor {
                         })
                         .onErrorMap(e -> emitted.get() ? new PredictException("the LM stream failed after "
                                 + "output was already streamed, so it is not retried: " + e.getMessage(), e) : e)
-                        .then(Mono.fromCallable(() -> LmResponse.of(List.of(text.toString()), usage.get())));
+                        .then(Mono.fromCallable(() -> new LmResponse(List.of(new LmResponse.Choice(text.toString(),
+                                "stop", calls)), usage.get(), null, null, null)));
             });
             return run.retry().apply(attempt).map(resp -> {
                 record(run, req, resp);

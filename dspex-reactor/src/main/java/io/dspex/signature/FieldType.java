@@ -11,9 +11,11 @@ import org.jspecify.annotations.Nullable;
  * renders in a prompt and how a model's reply converts back to a Java value.
  *
  * <p>Types come from DSPy type strings ({@code str}, {@code int}, {@code float}, {@code bool}, {@code list[T]},
- * {@code dict[K, V]}, {@code Literal['a', 'b']}, {@code Optional[T]}, nested) or from Java types ({@code String},
- * {@code Integer}/{@code int}, {@code Long}/{@code long}, {@code Double}/{@code double}, {@code Float},
- * {@code Boolean}/{@code boolean}, records, enums, {@code List<T>}, {@code Map<String, V>}, {@code Optional<T>}).
+ * {@code dict[K, V]}, {@code Literal['a', 'b']}, {@code Optional[T]}, DSPy's custom types {@code Tool} and
+ * {@code ToolCalls}, your own names through {@link #parse(String, Map)}, nested) or from Java types
+ * ({@code String}, {@code Integer}/{@code int}, {@code Long}/{@code long}, {@code Double}/{@code double},
+ * {@code Float}, {@code Boolean}/{@code boolean}, records, enums, {@link CustomType}s, {@code List<T>},
+ * {@code Map<String, V>}, {@code Optional<T>}).
  *
  * <pre>{@code
  * FieldType.parse("Optional[str]").dspyName();   // "Union[str, NoneType]"
@@ -27,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * {@code bool} a {@code Boolean}; lists an unmodifiable {@code List}; dicts an unmodifiable {@code Map};
  * {@code Optional[T]} the value or {@code null} (a record component declared {@code Optional<T>} gets a
  * {@code java.util.Optional}); {@code Literal} the matching literal; a record an instance built through its
- * canonical constructor from the component names; an enum its constant.
+ * canonical constructor from the component names; an enum its constant; a {@link CustomType} what its
+ * {@code validate} method builds (see there), or the record it is built from a JSON object.
  *
  * <p><b>Enum values.</b> An enum constant's <em>value</em> — what it renders as in prompts and JSON schemas and
  * what a reply is matched against first — is what Jackson writes for it: its {@code name()}, unless the enum
@@ -60,7 +63,12 @@ public final class FieldType {
         /** A Java enum. */
         ENUM,
         /** A Java record (a pydantic model). */
-        RECORD
+        RECORD,
+        /**
+         * A {@link CustomType} (DSPy's {@code dspy.Type}: {@code Tool}, {@code ToolCalls}, {@code Image},
+         * {@code History}, or your own): rendered by its {@code format()}, named by its simple class name.
+         */
+        CUSTOM
     }
 
     /** {@code str}. */
@@ -91,7 +99,31 @@ public final class FieldType {
         if (type == null) {
             throw new SignatureException("type string must not be null");
         }
-        return wrap(TypeParser.parse(type, type, 0));
+        return wrap(TypeParser.parse(type, type, 0, Map.of()));
+    }
+
+    /**
+     * Parses a DSPy type string that may name your own types (DSPy's {@code custom_types}): records, enums or
+     * {@link CustomType}s, by the name used in the string.
+     *
+     * <pre>{@code
+     * FieldType.parse("list[Note]", Map.of("Note", Note.class)).dspyName();   // "list[Note]"
+     * }</pre>
+     *
+     * @param type  the type string
+     * @param names your type names to Java types; they win over DSPy's built-in names
+     * @return the type
+     * @throws SignatureException naming the problem and its column
+     * @throws IllegalArgumentException naming a name whose Java type cannot be described to a model
+     */
+    public static FieldType parse(String type, Map<String, ? extends Type> names) {
+        if (type == null) {
+            throw new SignatureException("type string must not be null");
+        }
+        if (names == null) {
+            throw new IllegalArgumentException("names must not be null (use Map.of())");
+        }
+        return wrap(TypeParser.parse(type, type, 0, names));
     }
 
     /**
@@ -151,6 +183,24 @@ public final class FieldType {
             case DICT -> List.of(wrap(model.first()), wrap(model.second()));
             default -> List.of();
         };
+    }
+
+    /**
+     * @return the Java class behind a record, enum or {@link CustomType} type, or behind a scalar made from a Java
+     *         type ({@code Long}, {@code Float}, ...); null for every other type
+     */
+    public @Nullable Class<?> javaClass() {
+        return model.javaClass();
+    }
+
+    /**
+     * DSPy's {@code Type.description()} of a {@link CustomType}: what the adapters append to a field's description
+     * as {@code Type description of NAME: ...}.
+     *
+     * @return the custom type's description; empty for a custom type without one and for every other kind
+     */
+    public String typeDescription() {
+        return model.kind() == Kind.CUSTOM ? model.customDescription() : "";
     }
 
     /**

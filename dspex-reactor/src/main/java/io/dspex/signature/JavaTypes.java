@@ -92,6 +92,9 @@ final class JavaTypes {
         if (c == Object.class) {
             return TypeModel.ANY;
         }
+        if (CustomType.class.isAssignableFrom(c) && c != CustomType.class) {
+            return TypeModel.custom(c);
+        }
         if (c.isEnum()) {
             return TypeModel.enumType(c);
         }
@@ -110,6 +113,6 @@ final class JavaTypes {
     private static IllegalArgumentException unsupported(Type t) {
         return new IllegalArgumentException("unsupported field type " + t.getTypeName()
                 + ": use String, Integer/int, Long/long, Double/double, Float, Boolean/boolean, a record, an enum,"
-                + " List<T>, Map<String, V> or Optional<T>");
+                + " a CustomType, List<T>, Map<String, V> or Optional<T>");
     }
 }

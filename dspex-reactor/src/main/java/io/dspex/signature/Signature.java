@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -112,6 +113,30 @@ public final class Signature {
      * @throws SignatureException naming the problem and its column
      */
     public static Signature parse(String spec, @Nullable String instructions) {
+        return parse(spec, instructions, Map.of());
+    }
+
+    /**
+     * Parses DSPy's string syntax with your own type names (DSPy's {@code custom_types}): records, enums and
+     * {@link CustomType}s, by the name the spec uses.
+     *
+     * <pre>{@code
+     * Signature sig = Signature.parse("question, notes: list[Note] -> verdict: Note", null,
+     *         Map.of("Note", Note.class));
+     * }</pre>
+     *
+     * @param spec         see {@link #parse(String)}
+     * @param instructions the instructions; {@code null} for DSPy's default
+     * @param types        type names to Java types; they win over DSPy's built-in names ({@code Tool},
+     *                     {@code ToolCalls})
+     * @return the signature
+     * @throws SignatureException naming the problem and its column, including a name whose type cannot be a field
+     *                            type
+     */
+    public static Signature parse(String spec, @Nullable String instructions, Map<String, ? extends Type> types) {
+        if (types == null) {
+            throw new SignatureException("types must not be null (use Map.of())");
+        }
         if (spec == null) {
             throw new SignatureException("signature spec must not be null");
         }
@@ -123,8 +148,8 @@ public final class Signature {
         if (second >= 0) {
             throw new SignatureException("more than one '->'", spec, second + 1);
         }
-        List<Field> in = side(spec, 0, arrow, true);
-        List<Field> out = side(spec, arrow + 2, spec.length(), false);
+        List<Field> in = side(spec, 0, arrow, true, types);
+        List<Field> out = side(spec, arrow + 2, spec.length(), false, types);
         Set<String> inNames = new HashSet<>();
         for (Field f : in) {
             inNames.add(f.name());
@@ -156,7 +181,8 @@ public final class Signature {
         return Character.isLetterOrDigit(c) || c == '_';
     }
 
-    private static List<Field> side(String spec, int start, int end, boolean input) {
+    private static List<Field> side(String spec, int start, int end, boolean input,
+                                    Map<String, ? extends Type> types) {
         String which = input ? "input" : "output";
         // split at top-level commas
         List<int[]> segments = new ArrayList<>();
@@ -238,7 +264,7 @@ public final class Signature {
                 throw new SignatureException("duplicate field name '" + name + "'", spec, s + 1);
             }
             TypeModel type = colon < 0 ? TypeModel.STR
-                    : TypeParser.parse(spec.substring(colon + 1, e), spec, colon + 1);
+                    : TypeParser.parse(spec.substring(colon + 1, e), spec, colon + 1, types);
             FieldType ft = FieldType.wrap(type);
             out.add(input ? Field.input(name, ft) : Field.output(name, ft));
         }

@@ -4,6 +4,8 @@ import io.dspex.internal.PyFormat;
 import io.dspex.signature.FieldType.Kind;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -49,6 +51,7 @@ final class TypeModel {
     private volatile @Nullable List<Component> components;
     private volatile @Nullable String dspyName;
     private volatile @Nullable String schemaJson;
+    private volatile @Nullable String customDescription;
 
     private TypeModel(Kind kind, @Nullable Class<?> javaClass, @Nullable TypeModel a, @Nullable TypeModel b,
                       @Nullable List<Object> literals) {
@@ -108,6 +111,104 @@ final class TypeModel {
     /** @return the model of a Java record; its components are resolved lazily (records may refer to themselves) */
     public static TypeModel record(Class<?> recordClass) {
         return new TypeModel(Kind.RECORD, recordClass, null, null, null);
+    }
+
+    /** @return the model of a {@link CustomType} class */
+    public static TypeModel custom(Class<?> customClass) {
+        return new TypeModel(Kind.CUSTOM, customClass, null, null, null);
+    }
+
+    /** The optional static methods of a {@link CustomType} class (DSPy's classmethods), found once per class. */
+    private record Statics(@Nullable Method description, @Nullable Method jsonSchema, @Nullable Method validate) {
+    }
+
+    private static final ClassValue<Statics> STATICS = new ClassValue<>() {
+        @Override
+        protected Statics computeValue(Class<?> type) {
+            return new Statics(staticMethod(type, "description", String.class),
+                    staticMethod(type, "jsonSchema", Map.class), staticMethod(type, "validate", null, Object.class));
+        }
+    };
+
+    private static @Nullable Method staticMethod(Class<?> type, String name, @Nullable Class<?> returns,
+                                                 Class<?>... params) {
+        Method m;
+        try {
+            m = type.getMethod(name, params);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+        if (!Modifier.isStatic(m.getModifiers()) || (returns != null && !returns.isAssignableFrom(m.getReturnType()))
+                || (returns == null && !type.isAssignableFrom(m.getReturnType()))) {
+            return null;
+        }
+        m.setAccessible(true);
+        return m;
+    }
+
+    private @Nullable Object invokeStatic(Method m, Object... args) {
+        try {
+            return m.invoke(null, args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof IllegalArgumentException iae) {
+                throw iae;
+            }
+            throw new IllegalArgumentException(javaClass.getSimpleName() + "." + m.getName() + " failed: " + cause,
+                    cause);
+        } catch (IllegalAccessException e) {
+            throw new IllegalArgumentException("cannot call " + javaClass.getName() + "." + m.getName()
+                    + ": make it public and its package exported or opened to io.dspex.reactor", e);
+        }
+    }
+
+    /** @return whether a custom type's schema comes from its record components (it declares no jsonSchema()) */
+    private boolean customRecord() {
+        return kind == Kind.CUSTOM && javaClass.isRecord() && STATICS.get(javaClass).jsonSchema() == null;
+    }
+
+    /** @return DSPy's {@code Type.description()} of a custom type; "" when it declares none */
+    public String customDescription() {
+        String d = customDescription;
+        if (d == null) {
+            Method m = kind == Kind.CUSTOM ? STATICS.get(javaClass).description() : null;
+            Object v = m == null ? "" : invokeStatic(m);
+            d = v == null ? "" : v.toString();
+            customDescription = d;
+        }
+        return d;
+    }
+
+    /** A custom type's declared schema, or {@code {"type": "object", "title": NAME}}: a fresh, mutable copy. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> declaredSchema() {
+        Method m = STATICS.get(javaClass).jsonSchema();
+        if (m == null) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("type", "object");
+            s.put("title", javaClass.getSimpleName());
+            return s;
+        }
+        Object v = invokeStatic(m);
+        if (!(v instanceof Map<?, ?>)) {
+            throw new IllegalArgumentException(javaClass.getSimpleName() + ".jsonSchema() returned " + v
+                    + " instead of a map");
+        }
+        return (Map<String, Object>) mutableCopy(v);
+    }
+
+    private static @Nullable Object mutableCopy(@Nullable Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(k), mutableCopy(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            l.forEach(x -> out.add(mutableCopy(x)));
+            return out;
+        }
+        return v;
     }
 
     /**
@@ -226,7 +327,10 @@ final class TypeModel {
         Map<String, Map<String, Object>> defs = new TreeMap<>();
         Set<Class<?>> building = new LinkedHashSet<>();
         Map<String, Object> s;
-        if (kind == Kind.RECORD || kind == Kind.ENUM) {
+        if (kind == Kind.CUSTOM && !customRecord()) {
+            return declaredSchema();
+        }
+        if (kind == Kind.RECORD || kind == Kind.ENUM || kind == Kind.CUSTOM) {
             building.add(javaClass);
             s = definition(defs, building);
             building.remove(javaClass);
@@ -330,20 +434,40 @@ final class TypeModel {
                     s.put("enum", new ArrayList<>(literals));
                 }
             }
-            case ENUM, RECORD -> {
-                String name = javaClass.getSimpleName();
-                if (!defs.containsKey(name) && !building.contains(javaClass)) {
-                    building.add(javaClass);
-                    defs.put(name, new LinkedHashMap<>()); // reserve (recursion)
-                    defs.put(name, definition(defs, building));
-                    building.remove(javaClass);
-                } else if (building.contains(javaClass) && !defs.containsKey(name)) {
-                    defs.put(name, new LinkedHashMap<>()); // marks recursion on the top-level type
+            case CUSTOM -> {
+                if (customRecord()) {
+                    s.put("$ref", reference(defs, building));
+                } else {
+                    Map<String, Object> declared = declaredSchema();
+                    Object own = declared.remove("$defs");
+                    if (own instanceof Map<?, ?> od) {
+                        od.forEach((k, v) -> defs.putIfAbsent(String.valueOf(k), castMap(v)));
+                    }
+                    s.putAll(declared);
                 }
-                s.put("$ref", "#/$defs/" + name);
             }
+            case ENUM, RECORD -> s.put("$ref", reference(defs, building));
         }
         return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object v) {
+        return v instanceof Map<?, ?> ? (Map<String, Object>) v : new LinkedHashMap<>();
+    }
+
+    /** Adds this record's or enum's definition to {@code defs} (once) and returns its {@code $ref}. */
+    private String reference(Map<String, Map<String, Object>> defs, Set<Class<?>> building) {
+        String name = javaClass.getSimpleName();
+        if (!defs.containsKey(name) && !building.contains(javaClass)) {
+            building.add(javaClass);
+            defs.put(name, new LinkedHashMap<>()); // reserve (recursion)
+            defs.put(name, definition(defs, building));
+            building.remove(javaClass);
+        } else if (building.contains(javaClass) && !defs.containsKey(name)) {
+            defs.put(name, new LinkedHashMap<>()); // marks recursion on the top-level type
+        }
+        return "#/$defs/" + name;
     }
 
     private @Nullable String literalJsonType() {
@@ -417,6 +541,11 @@ final class TypeModel {
             case LIST:
             case OPTIONAL:
                 return a.strictCapable(seen);
+            case CUSTOM:
+                if (!customRecord()) {
+                    return false;
+                }
+                // a custom record: like any record
             case RECORD:
                 if (!seen.add(javaClass)) {
                     return true;
@@ -500,6 +629,8 @@ final class TypeModel {
                 return toEnum(v);
             case RECORD:
                 return toRecord(v);
+            case CUSTOM:
+                return toCustom(v);
             default:
                 throw new IllegalStateException("unknown kind " + kind);
         }
@@ -675,6 +806,9 @@ final class TypeModel {
     }
 
     private Object toEnum(Object v) {
+        if (javaClass.isInstance(v)) {
+            return v;
+        }
         Object[] constants = javaClass.getEnumConstants();
         Object[] values = PyFormat.enumValues(javaClass);
         for (int i = 0; i < values.length; i++) {
@@ -694,7 +828,29 @@ final class TypeModel {
                 + javaClass.getSimpleName());
     }
 
+    private @Nullable Object toCustom(@Nullable Object v) {
+        if (javaClass.isInstance(v)) {
+            return v;
+        }
+        Method validate = STATICS.get(javaClass).validate();
+        if (validate != null) {
+            Object built = invokeStatic(validate, v);
+            if (built == null) {
+                throw new IllegalArgumentException(javaClass.getSimpleName() + ".validate returned null for "
+                        + describe(v));
+            }
+            return built;
+        }
+        if (javaClass.isRecord()) {
+            return toRecord(v);
+        }
+        throw mismatch("an instance of " + javaClass.getSimpleName(), v);
+    }
+
     private Object toRecord(Object v) {
+        if (javaClass.isInstance(v)) {
+            return v;
+        }
         if (!(v instanceof Map<?, ?> m)) {
             throw mismatch("a valid dictionary or instance of " + javaClass.getSimpleName(), v);
         }

@@ -1,31 +1,49 @@
 package io.dspex.signature;
 
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** Parses DSPy type strings ({@code list[str]}, {@code Optional[int]}, {@code Literal['a', 'b']}, ...). */
+/**
+ * Parses DSPy type strings ({@code list[str]}, {@code Optional[int]}, {@code Literal['a', 'b']}, {@code list[Tool]},
+ * ...). Names other than Python's and {@code typing}'s resolve first in the caller's names (DSPy's
+ * {@code custom_types}), then in {@link #BUILT_IN}: DSPy's own custom types, by the class that implements each,
+ * loaded by name so that this package depends on none of the packages that hold them.
+ */
 final class TypeParser {
+
+    /**
+     * DSPy's custom type names and the classes that implement them. A new built-in type is one more line here
+     * (its class implements {@link CustomType}); the class is loaded when a type string first names it.
+     */
+    static final Map<String, String> BUILT_IN = Map.of(
+            "Tool", "io.dspex.tool.Tool",
+            "ToolCalls", "io.dspex.tool.ToolCalls");
 
     private final String text;
     /** The string named in error messages and the offset of {@link #text} inside it. */
     private final String reported;
     private final int offset;
+    private final Map<String, ? extends Type> names;
     private int pos;
 
-    private TypeParser(String text, String reported, int offset) {
+    private TypeParser(String text, String reported, int offset, Map<String, ? extends Type> names) {
         this.text = text;
         this.reported = reported;
         this.offset = offset;
+        this.names = names;
     }
 
     /**
      * @param text     the type text
      * @param reported the whole string to report in errors (the spec, or the type text itself)
      * @param offset   where {@code text} starts in {@code reported}
+     * @param names    the caller's type names (DSPy's {@code custom_types}); they win over the built-in ones
      */
-    static TypeModel parse(String text, String reported, int offset) {
-        TypeParser p = new TypeParser(text, reported, offset);
+    static TypeModel parse(String text, String reported, int offset, Map<String, ? extends Type> names) {
+        TypeParser p = new TypeParser(text, reported, offset, names);
         p.skipWs();
         if (p.pos >= text.length()) {
             throw p.error("missing type after ':'", p.pos);
@@ -164,9 +182,37 @@ final class TypeParser {
                 return literal(open);
             }
             default:
-                throw error("unknown type '" + name + "' (known: str, int, float, bool, list[T], dict[K, V], "
-                        + "Literal[...], Optional[T], Any)", start);
+                return named(name, hasArgs, start);
         }
+    }
+
+    /** A name that is not Python's or typing's: the caller's, else one of DSPy's custom types. */
+    private TypeModel named(String name, boolean hasArgs, int start) {
+        Type own = names.get(name);
+        if (own != null) {
+            TypeModel t;
+            try {
+                t = JavaTypes.model(own);
+            } catch (IllegalArgumentException e) {
+                throw error("type '" + name + "' names " + own.getTypeName() + ", which cannot be a field type: "
+                        + e.getMessage(), start);
+            }
+            return noArgs(name, t, hasArgs, start);
+        }
+        String builtIn = BUILT_IN.get(name.startsWith("dspy.") ? name.substring(5) : name);
+        if (builtIn != null) {
+            Class<?> c;
+            try {
+                c = Class.forName(builtIn, true, TypeParser.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw error("type '" + name + "' needs class " + builtIn + ", which cannot be loaded: " + e, start);
+            }
+            return noArgs(name, JavaTypes.model(c), hasArgs, start);
+        }
+        throw error("unknown type '" + name + "' (known: str, int, float, bool, list[T], dict[K, V], "
+                + "Literal[...], Optional[T], Any, " + String.join(", ", BUILT_IN.keySet().stream().sorted().toList())
+                + (names.isEmpty() ? "" : ", and your names " + names.keySet().stream().sorted().toList())
+                + "; pass your own types by name to Signature.parse(spec, instructions, types))", start);
     }
 
     private TypeModel noArgs(String name, TypeModel t, boolean hasArgs, int start) {

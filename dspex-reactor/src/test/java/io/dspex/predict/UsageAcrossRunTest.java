@@ -6,14 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dspex.Example;
 import io.dspex.Module;
 import io.dspex.Prediction;
+import io.dspex.StreamEvent;
 import io.dspex.UsageTracker;
+import io.dspex.adapter.ChatAdapter;
 import io.dspex.internal.Json;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
+import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
+import io.dspex.lm.ToolCall;
 import io.dspex.lm.Usage;
+import io.dspex.tool.ToolCalls;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -191,6 +196,63 @@ class UsageAcrossRunTest {
         Prediction p = Predict.of("question -> answer").withLm(lm).forward(Map.of("question", "q")).block();
         assertThat(seen).hasSize(2);
         assertThat(p.usageByModel()).containsExactly(Map.entry("m", Usage.of(300, 30)));
+    }
+
+    @Test
+    void aStreamedCallWithToolCallsRecordsItsUsage() {
+        ToolCall add = new ToolCall("call_1", "add", "{\"a\": 1, \"b\": 2}");
+        LanguageModel lm = new LanguageModel() {
+            @Override
+            public Mono<LmResponse> call(LmRequest request) {
+                return Mono.error(new AssertionError("stream expected"));
+            }
+
+            @Override
+            public Flux<LmChunk> stream(LmRequest request) {
+                return Flux.just(LmChunk.of("[[ ## answer ## ]]\nI add."),
+                        new LmChunk("\n\n[[ ## completed ## ]]", 0, "tool_calls", null, List.of(add)),
+                        LmChunk.ofUsage(Usage.of(7, 3)));
+            }
+
+            @Override
+            public String model() {
+                return "m";
+            }
+        };
+        Predict agent = Predict.of("question, tools: list[Tool] -> answer, calls: ToolCalls").withLm(lm)
+                .withAdapter(new ChatAdapter().withNativeFunctionCalling());
+        List<StreamEvent> events = agent.stream(Map.of("question", "q", "tools", List.of(ReActTest.ADD)))
+                .collectList().block();
+        Prediction p = ((StreamEvent.Done) events.get(events.size() - 1)).prediction();
+        assertThat(p.usageByModel()).containsExactly(Map.entry("m", Usage.of(7, 3)));
+        assertThat(((ToolCalls) p.get("calls")).toolCalls()).extracting(ToolCalls.ToolCall::name)
+                .containsExactly("add");
+    }
+
+    @Test
+    void reActCountsEveryCallOfItsLoopAndItsExtraction() {
+        List<String> replies = List.of(ReActTest.step("add", "{\"a\": 1, \"b\": 2}"),
+                ReActTest.step("finish", "{}"), ReActTest.EXTRACT);
+        List<LmRequest> seen = Collections.synchronizedList(new ArrayList<>());
+        LanguageModel lm = new LanguageModel() {
+            @Override
+            public Mono<LmResponse> call(LmRequest request) {
+                return Mono.fromSupplier(() -> {
+                    seen.add(request);
+                    return LmResponse.of(List.of(replies.get(seen.size() - 1)), Usage.of(10, 1));
+                });
+            }
+
+            @Override
+            public String model() {
+                return "m";
+            }
+        };
+        Prediction p = ReAct.of("question -> answer", List.of(ReActTest.ADD)).withLm(lm)
+                .forward(Map.of("question", "q")).block();
+        assertThat(seen).hasSize(3);
+        assertThat(p.get("answer")).isEqualTo("done");
+        assertThat(p.usageByModel()).containsExactly(Map.entry("m", Usage.of(30, 3)));
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.Locale;
  * <pre>{@code
  * mvn -B -ntp -q -pl samples exec:java -Dsample=quickstart
  * mvn -B -ntp -q -pl samples exec:java -Dsample=batch -Dexec.args="in.jsonl out.jsonl"
+ * MCP_SERVER_CMD="npx -y @modelcontextprotocol/server-everything" mvn -B -ntp -q -pl samples exec:java -Dsample=agent
  * java -cp ... io.dspex.samples.Samples optimize
  * }</pre>
  *
@@ -25,7 +26,7 @@ public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
     public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch",
-            "optimize-instructions", "optimize-gepa");
+            "optimize-instructions", "optimize-gepa", "agent");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -100,6 +101,7 @@ public final class Samples {
             case "optimize-instructions" -> OptimizeInstructions.run(provider.lm(), out);
             case "optimize-gepa" -> OptimizeGepa.run(provider.lm(), provider.lm(),
                     arg(args, 0, OUTPUT_DIR.resolve("arithmetic-gepa.json")), out);
+            case "agent" -> Agent.run(provider.lm(), System.getenv(Agent.MCP_SERVER_CMD), out);
             default -> throw new IllegalStateException("unreachable: " + name);
         }
     }

@@ -35,6 +35,28 @@ import java.util.regex.Pattern;
  *       in the system message's order, then {@code [[ ## completed ## ]]}; a {@code reasoning} field (what
  *       {@code ChainOfThought} adds) gets the working ("12 times 3 is 36."). When the system message asks for a
  *       JSON object (the JsonAdapter), it answers with one.</li>
+ *   <li><b>Agent (ReAct).</b> When the output fields are {@code next_thought}, {@code next_tool_name} and
+ *       {@code next_tool_args}, it acts as the agent. It reads the tools from the instructions' list (DSPy's
+ *       {@code (1) name, whose description is <desc>...</desc>. It takes arguments {...}.}: each tool's name,
+ *       description and argument names and JSON types), and what it did so far from the trajectory's blocks
+ *       ({@code tool_name_i}, {@code tool_args_i}, {@code observation_i}). It picks the first rule that applies:
+ *       <ol>
+ *         <li>a tool the question names (as a word) and it has not called yet: that tool, its string arguments set to
+ *             the first "double-quoted" text of the question (else the whole question), its integer and number
+ *             arguments to the first number in it;</li>
+ *         <li>a name in the question (a capitalized word that is not its first word, a question word or inside
+ *             quotes) not yet passed to the tool whose description mentions "look": that tool, its first argument set
+ *             to the name;</li>
+ *         <li>an operator word in the question (plus, minus, times, divided by) and a tool whose description mentions
+ *             "arithmetic", not yet called: that tool, its first argument set to an expression of the question's
+ *             operands in order — its numbers, and for each name the number, in that name's looked-up JSON object,
+ *             of the field the question mentions (by key, or the key's part before an underscore);</li>
+ *         <li>else {@code finish}.</li>
+ *       </ol>
+ *       It never calls a tool the instructions do not list and never invents a value: a step it cannot take (an
+ *       operand that was not found) falls through to the next rule.</li>
+ *   <li><b>Extraction.</b> When {@code trajectory} is an input and the outputs are the task's (ReAct's extraction),
+ *       it answers with the observation of the last tool call that did not fail, and reasons by listing the calls.</li>
  * </ol>
  *
  * <p>The bundled dataset ({@code arithmetic.jsonl}) follows a house style that a real model would also have to
@@ -112,6 +134,21 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
         String question = given.containsKey("question") ? given.get("question")
                 : !inputs.isEmpty() && given.containsKey(inputs.get(0).name()) ? given.get(inputs.get(0).name())
                 : last >= first ? messages.get(last).content() : "";
+        boolean jsonMode = system.contains("Outputs will be a JSON object");
+        List<String> outputNames = outputs.stream().map(FieldSpec::name).toList();
+        if (outputNames.contains("next_tool_name")) {
+            Map<String, String> step = SimulatedAgent.next(question.strip(), SimulatedAgent.tools(system),
+                    SimulatedAgent.trajectory(given));
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String f : outputNames) {
+                out.put(f, step.getOrDefault(f, ""));
+            }
+            return jsonMode ? json(out) : chat(out);
+        }
+        if (inputs.stream().anyMatch(f -> f.name().equals("trajectory"))) {
+            Map<String, String> out = SimulatedAgent.extract(SimulatedAgent.trajectory(given), outputNames);
+            return jsonMode ? json(out) : chat(out);
+        }
         String answerField = answerField(outputs);
         long spellUpTo = Math.max(largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField),
                 SimulatedInstructions.spellUpTo(system).orElse(-1));
@@ -127,7 +164,7 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
                 out.put(f.name(), filler(f, values));
             }
         }
-        return system.contains("Outputs will be a JSON object") ? json(out) : chat(out);
+        return jsonMode ? json(out) : chat(out);
     }
 
     private static String answerField(List<FieldSpec> outputs) {

@@ -28,7 +28,8 @@ class OptimizeGepaTest {
             Samples.run("optimize-gepa", List.of(saved.toString()), out, provider);
         }
         String printed = bytes.toString(StandardCharsets.UTF_8);
-        assertThat(printed.split("\n")[0]).startsWith("No OPENAI_API_KEY or DSPEX_BASE_URL set: using a SIMULATED model");
+        assertThat(printed.split("\n")[0]).startsWith("No API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+                + "GEMINI_API_KEY) or DSPEX_BASE_URL set: using a SIMULATED model");
         // Without an instruction about the style the model writes every answer in digits: only answers >= 10 match.
         assertThat(printed).contains("Before GEPA: 60.0% on the dev set")
                 .contains("Its instruction:\n  Answer the arithmetic question.\n"
