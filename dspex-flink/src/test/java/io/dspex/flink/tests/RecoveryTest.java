@@ -7,6 +7,7 @@ import io.dspex.flink.BatchJob;
 import io.dspex.flink.LmConfig;
 import io.dspex.flink.ProgramAsyncFunction;
 import io.dspex.flink.ProgramResult;
+import io.dspex.Program;
 import io.dspex.predict.Predict;
 import io.dspex.test.MockLmServer;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -28,11 +30,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Sinks;
 
 /**
  * A task that throws once, mid-run, after a checkpoint has committed output: Flink restarts the job from that
  * checkpoint (the async operator's in-flight inputs and the source's position restored, inputs after it replayed),
- * and the committed output still holds each id exactly once.
+ * and the committed output still holds each id exactly once. One input in the middle waits (without blocking a
+ * thread) until a checkpoint has committed rows, and its result is the one that fails: so the failure always comes
+ * mid-run, after a commit, however fast the machine. (Only one input waits: an async operator whose every slot held a
+ * waiting input could not take the next checkpoint's barrier.)
  */
 @Timeout(120)
 class RecoveryTest {
@@ -64,14 +70,18 @@ class RecoveryTest {
                 "--output", out.toString(), "--signature", "question -> answer", "--parallelism", "2",
                 "--concurrency", "4", "--checkpoint-ms", "100");
         ProgramAsyncFunction fn = ProgramAsyncFunction.builder()
-                .program(() -> Predict.of("question -> answer").withRetry(Fixtures.FAST))
+                .program(() -> {
+                    Predict predict = Predict.of("question -> answer").withRetry(Fixtures.FAST);
+                    return (Program) in -> ("q-" + FailOnce.GATED).equals(in.get("question"))
+                            ? FailOnce.RELEASE.get().asMono().then(predict.forward(in)) : predict.forward(in);
+                })
                 .lm(LmConfig.of(server.baseUrl(), "mock-model"))
                 .concurrency(options.concurrency())
                 .build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         BatchJob.configure(env, options);
         DataStream<ProgramResult> results = BatchJob.results(env, options, fn)
-                .map(new FailOnce(N / 3, out.toString())).returns(ProgramResult.class).name("fail once");
+                .map(new FailOnce(out.toString())).returns(ProgramResult.class).name("fail once");
         BatchJob.write(results, options);
 
         env.execute("recovery");
@@ -90,23 +100,27 @@ class RecoveryTest {
         assertThat(server.requestCount()).isGreaterThan(N);
     }
 
-    /** Passes results through, and throws once after {@code after} rows, once output has been committed. */
+    /**
+     * Passes results through, and throws once, on the result of the input that waited for a commit ({@link #GATED}).
+     */
     static final class FailOnce extends RichMapFunction<ProgramResult, ProgramResult> implements CheckpointListener {
         private static final long serialVersionUID = 1L;
         static final AtomicBoolean THROWN = new AtomicBoolean();
         static final AtomicInteger SEEN = new AtomicInteger();
         static final AtomicInteger committedBeforeFailure = new AtomicInteger();
+        /** The input that waits for a commit, and whose result fails the task. */
+        static final int GATED = N / 2;
+        /** Completes once a checkpoint has committed rows; the {@link #GATED} input waits for it. */
+        static final AtomicReference<Sinks.Empty<Void>> RELEASE = new AtomicReference<>(Sinks.empty());
 
-        private final int after;
         private final String output;
-        private transient boolean checkpointed;
 
-        FailOnce(int after, String output) {
-            this.after = after;
+        FailOnce(String output) {
             this.output = output;
         }
 
         static void reset() {
+            RELEASE.set(Sinks.empty());
             THROWN.set(false);
             SEEN.set(0);
             committedBeforeFailure.set(0);
@@ -115,20 +129,20 @@ class RecoveryTest {
         @Override
         public ProgramResult map(ProgramResult r) {
             int seen = SEEN.incrementAndGet();
-            if (checkpointed && seen >= after && seen % 20 == 0 && !THROWN.get()) {
+            if (("q-" + GATED).equals(r.id()) && THROWN.compareAndSet(false, true)) {
                 int committed = BatchJob.committedRows(Path.of(output)).size();
-                if (committed > 0 && THROWN.compareAndSet(false, true)) {
-                    committedBeforeFailure.set(committed);
-                    throw new IllegalStateException("injected failure after " + seen + " rows, " + committed
-                            + " committed");
-                }
+                committedBeforeFailure.set(committed);
+                throw new IllegalStateException("injected failure after " + seen + " rows, " + committed
+                        + " committed");
             }
             return r;
         }
 
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
-            checkpointed = true;
+            if (!BatchJob.committedRows(Path.of(output)).isEmpty()) {
+                RELEASE.get().tryEmitEmpty();
+            }
         }
     }
 }
