@@ -75,11 +75,18 @@ public abstract class Module implements Program, Cloneable {
         if (a != null) {
             return Mono.defer(() -> a.forward(inputs, withAround(null)));
         }
-        return Mono.defer(() -> {
-            Mono<Prediction> result = run(inputs);
-            return result != null ? result : Mono.error(new IllegalStateException(
-                    getClass().getName() + ".run returned null instead of a Mono"));
+        // Callbacks and observations (DSPy's with_callbacks on __call__) through the observer of the run, if any.
+        return Mono.deferContextual(ctx -> {
+            ForwardObserver observer = ForwardObserver.current(ctx);
+            return observer == null ? runChecked(inputs)
+                    : observer.observe(this, inputs, Mono.defer(() -> runChecked(inputs)));
         });
+    }
+
+    private Mono<Prediction> runChecked(Example inputs) {
+        Mono<Prediction> result = run(inputs);
+        return result != null ? result : Mono.error(new IllegalStateException(
+                getClass().getName() + ".run returned null instead of a Mono"));
     }
 
     /**

@@ -13,16 +13,17 @@ import io.dspex.adapter.ChatAdapter;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmHistory;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.lm.Usage;
+import io.dspex.observe.Instrumentation;
 import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
 import io.dspex.signature.Signature;
 import io.dspex.signature.SignatureException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -259,8 +260,12 @@ public final class Predict extends Module implements Predictor {
         }).checkpoint(label);
     }
 
-    /** The settings of one run, resolved from Context, this predictor and the global defaults. */
-    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config) {
+    /**
+     * The settings of one run, resolved from Context, this predictor and the global defaults; the run's Context, and
+     * whether it reports to callbacks or an observation registry.
+     */
+    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config, ContextView ctx,
+                       boolean observed) {
     }
 
     private Run resolve(ContextView ctx) {
@@ -275,7 +280,8 @@ public final class Predict extends Module implements Predictor {
         Adapter a = first(local.adapter(), adapter, global.adapter());
         RetryPolicy r = first(local.retry(), retry, global.retry());
         CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
-        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg);
+        return new Run(l, a == null ? DEFAULT_ADAPTER : a, r == null ? RetryPolicy.defaults() : r, cfg, ctx,
+                Instrumentation.current(ctx).isActive());
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b, @Nullable T c) {
@@ -384,7 +390,8 @@ public final class Predict extends Module implements Predictor {
     }
 
     private LmRequest request(Run run, Adapter a, Map<String, @Nullable Object> inputs) {
-        List<Message> messages = a.format(signature, demos, inputs);
+        List<Message> messages = run.observed() ? Instrumentation.format(run.ctx(), a, signature, demos, inputs)
+                : a.format(signature, demos, inputs);
         LmRequest req = LmRequest.of(messages, run.config());
         Map<String, Object> rf = a.responseFormat(signature).orElse(null);
         return rf == null ? req : req.withResponseFormat(rf);
@@ -407,14 +414,26 @@ public final class Predict extends Module implements Predictor {
             LmRequest req = request(run, a, inputs);
             LanguageModel model = run.lm();
             Mono<LmResponse> call = Mono.defer(() -> model.call(req));
-            return run.retry().apply(call).map(resp -> {
+            return observed(run, req, call).map(resp -> {
                 record(req, resp);
-                return parse(a, req, resp, mayFallBack, true);
+                return parse(run, a, req, resp, mayFallBack, true);
             });
         });
     }
 
-    private Prediction parse(Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack, boolean checkN) {
+    /**
+     * The call with the run's retry policy; when the run reports, each attempt and the whole call are observed (the
+     * LM callbacks pair up around the call, retries included, as around DSPy's {@code lm(...)}).
+     */
+    private static Mono<LmResponse> observed(Run run, LmRequest req, Mono<LmResponse> attempt) {
+        if (!run.observed()) {
+            return run.retry().apply(attempt);
+        }
+        return Instrumentation.lmCall(run.lm(), req, run.retry().apply(Instrumentation.attempt(attempt)));
+    }
+
+    private Prediction parse(Run run, Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack,
+                             boolean checkN) {
         List<String> texts = resp.texts();
         int n = req.config().n() == null ? 1 : req.config().n();
         if (texts.isEmpty() || (checkN && texts.size() != n)) {
@@ -425,7 +444,8 @@ public final class Predict extends Module implements Predictor {
         List<Map<String, @Nullable Object>> completions = new ArrayList<>(texts.size());
         try {
             for (String t : texts) {
-                completions.add(a.parse(signature, t));
+                completions.add(run.observed() ? Instrumentation.parse(run.ctx(), a, signature, t)
+                        : a.parse(signature, t));
             }
         } catch (AdapterParseException e) {
             if (mayFallBack) {
@@ -437,8 +457,7 @@ public final class Predict extends Module implements Predictor {
     }
 
     private static void record(LmRequest req, LmResponse resp) {
-        History.global().record(new History.Entry(Instant.now(), req.messages(), resp.texts(), resp.usage(),
-                resp.model()));
+        LmHistory.global().record(req, resp);
     }
 
     /** Streams the reply's field text into the sink, then parses the whole reply. */
@@ -470,9 +489,9 @@ public final class Predict extends Module implements Predictor {
                                 + "output was already streamed, so it is not retried: " + e.getMessage(), e) : e)
                         .then(Mono.fromCallable(() -> LmResponse.of(List.of(text.toString()), usage.get())));
             });
-            return run.retry().apply(attempt).map(resp -> {
+            return observed(run, req, attempt).map(resp -> {
                 record(req, resp);
-                return parse(a, req, resp, false, false);
+                return parse(run, a, req, resp, false, false);
             });
         });
     }

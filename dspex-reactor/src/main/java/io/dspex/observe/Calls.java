@@ -1,0 +1,447 @@
+package io.dspex.observe;
+
+import io.dspex.Example;
+import io.dspex.Prediction;
+import io.dspex.Predictor;
+import io.dspex.Program;
+import io.dspex.lm.CallConfig;
+import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmRequest;
+import io.dspex.lm.LmResponse;
+import io.dspex.lm.Usage;
+import io.micrometer.common.KeyValue;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import reactor.core.CoreSubscriber;
+import reactor.util.context.ContextView;
+
+/** The kinds of observed calls, and the key values of their observations. */
+final class Calls {
+
+    private Calls() {
+    }
+
+    static final String MODULE = "dspex.module";
+    static final String SIGNATURE = "dspex.signature";
+    static final String OPERATION = "gen_ai.operation.name";
+    static final String PROVIDER = "gen_ai.provider.name";
+    static final String REQUEST_MODEL = "gen_ai.request.model";
+    static final String RESPONSE_MODEL = "gen_ai.response.model";
+    static final String INPUT_TOKENS = "gen_ai.usage.input_tokens";
+    static final String OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+    static final String FINISH_REASONS = "gen_ai.response.finish_reasons";
+    static final String TOOL_NAME = "gen_ai.tool.name";
+    static final String ATTEMPTS = "dspex.lm.attempts";
+    static final String ATTEMPT = "dspex.lm.attempt";
+    static final String DEVSET_SIZE = "dspex.devset.size";
+
+    private static final KeyValue CHAT = KeyValue.of(OPERATION, "chat");
+    private static final KeyValue EXECUTE_TOOL = KeyValue.of(OPERATION, "execute_tool");
+
+    /** The low-cardinality module key of each class: its simple name (its full name when it has none). */
+    private static final ClassValue<KeyValue> MODULE_KEYS = new ClassValue<>() {
+        @Override
+        protected KeyValue computeValue(Class<?> type) {
+            return KeyValue.of(MODULE, moduleName(type));
+        }
+    };
+
+    static String moduleName(Class<?> type) {
+        String simple = type.getSimpleName();
+        return simple.isEmpty() ? type.getName() : simple;
+    }
+
+    // ------------------------------------------------------------------ module calls
+
+    static final class ModuleCall extends Observed<Prediction> {
+        private final Program module;
+        private final Example inputs;
+
+        ModuleCall(CoreSubscriber<? super Prediction> actual, Instrumentation ins, Program module, Example inputs) {
+            super(actual, ins, true);
+            this.module = module;
+            this.inputs = inputs;
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+            callback.onModuleStart(callId, module, inputs);
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable Prediction value, @Nullable Throwable error) {
+            callback.onModuleEnd(callId, value, error);
+        }
+
+        @Override
+        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            KeyValue name = MODULE_KEYS.get(module.getClass());
+            Observation o = Observation.createNotStarted(Instrumentation.MODULE_OBSERVATION, () -> context(parent),
+                            registry)
+                    .contextualName(name.getValue())
+                    .lowCardinalityKeyValue(name);
+            if (module instanceof Predictor p) {
+                o.highCardinalityKeyValue(SIGNATURE, p.signature().spec());
+            }
+            return o;
+        }
+
+        @Override
+        String kind() {
+            return "module call";
+        }
+    }
+
+    static Observation.Context context(@Nullable Observation parent) {
+        Observation.Context c = new Observation.Context();
+        c.setParentObservation(parent);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ LM calls and attempts
+
+    static final class LmCall extends Observed<LmResponse> {
+        private final LanguageModel lm;
+        private final LmRequest request;
+        private @Nullable LmObservationContext observed;
+        private volatile int attempts;
+
+        LmCall(CoreSubscriber<? super LmResponse> actual, Instrumentation ins, LanguageModel lm, LmRequest request) {
+            super(actual, ins, true);
+            this.lm = lm;
+            this.request = request;
+        }
+
+        /** @return the number of the attempt starting now, from 1 */
+        int nextAttempt() {
+            int n = attempts + 1; // attempts of one call are sequential: the retry subscribes after a failure
+            attempts = n;
+            LmObservationContext c = observed;
+            if (c != null) {
+                c.attempts(n);
+            }
+            return n;
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+            callback.onLmStart(callId, lm, request);
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable LmResponse value, @Nullable Throwable error) {
+            callback.onLmEnd(callId, value, error);
+        }
+
+        @Override
+        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            LmKeys keys = LmKeys.of(lm);
+            CallConfig cfg = request.config();
+            String model = cfg.model() != null ? cfg.model() : keys.model;
+            LmObservationContext c = new LmObservationContext(lm, request, keys.provider, model);
+            c.setParentObservation(parent);
+            observed = c;
+            Observation o = Observation.createNotStarted(Instrumentation.LM_OBSERVATION, () -> c, registry)
+                    .contextualName(model == null ? "chat" : "chat " + model)
+                    .lowCardinalityKeyValue(CHAT)
+                    .lowCardinalityKeyValue(keys.providerKey);
+            if (model != null) {
+                o.lowCardinalityKeyValue(model.equals(keys.model) ? keys.modelKey : KeyValue.of(REQUEST_MODEL, model));
+            }
+            if (keys.serverAddress != null) {
+                o.highCardinalityKeyValue("server.address", keys.serverAddress);
+                o.highCardinalityKeyValue("server.port", keys.serverPort);
+            }
+            if (cfg.temperature() != null) {
+                o.highCardinalityKeyValue("gen_ai.request.temperature", String.valueOf(cfg.temperature()));
+            }
+            if (cfg.maxTokens() != null) {
+                o.highCardinalityKeyValue("gen_ai.request.max_tokens", String.valueOf(cfg.maxTokens()));
+            }
+            if (cfg.n() != null && cfg.n() != 1) {
+                o.highCardinalityKeyValue("gen_ai.request.choice.count", String.valueOf(cfg.n()));
+            }
+            if (cfg.seed() != null) {
+                o.highCardinalityKeyValue("gen_ai.request.seed", String.valueOf(cfg.seed()));
+            }
+            return o;
+        }
+
+        @Override
+        void succeeded(Observation observation, @Nullable LmResponse value) {
+            LmObservationContext c = observed;
+            if (value == null) {
+                return;
+            }
+            if (c != null) {
+                c.response(value);
+            }
+            if (value.model() != null) {
+                observation.lowCardinalityKeyValue(RESPONSE_MODEL, value.model());
+            }
+            Usage u = value.usage();
+            observation.highCardinalityKeyValue(INPUT_TOKENS, Long.toString(u.promptTokens()));
+            observation.highCardinalityKeyValue(OUTPUT_TOKENS, Long.toString(u.completionTokens()));
+            StringBuilder reasons = new StringBuilder();
+            for (LmResponse.Choice choice : value.choices()) {
+                if (choice.finishReason() != null) {
+                    reasons.append(reasons.length() == 0 ? "" : ",").append(choice.finishReason());
+                }
+            }
+            if (reasons.length() > 0) {
+                observation.highCardinalityKeyValue(FINISH_REASONS, reasons.toString());
+            }
+            observation.highCardinalityKeyValue(ATTEMPTS, Integer.toString(attempts));
+        }
+
+        @Override
+        String kind() {
+            return "LM call";
+        }
+    }
+
+    /** One attempt of an LM call: an observation only (LM callbacks are per call, as in DSPy). */
+    static final class Attempt<T> extends Observed<T> {
+        Attempt(CoreSubscriber<? super T> actual, Instrumentation ins) {
+            super(actual, ins, false);
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable T value, @Nullable Throwable error) {
+        }
+
+        @Override
+        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            Observed<?> call = actual.currentContext().getOrDefault(Observed.class, null);
+            int n = call instanceof LmCall lc ? lc.nextAttempt() : 1;
+            return Observation.createNotStarted(Instrumentation.ATTEMPT_OBSERVATION, () -> context(parent), registry)
+                    .contextualName("attempt")
+                    .highCardinalityKeyValue(ATTEMPT, Integer.toString(n));
+        }
+
+        @Override
+        boolean isParent() {
+            return false;
+        }
+
+        @Override
+        String kind() {
+            return "LM call attempt";
+        }
+    }
+
+    // ------------------------------------------------------------------ tools and evaluations
+
+    static final class ToolCall<T> extends Observed<T> {
+        private final String name;
+        private final Map<String, ?> arguments;
+
+        ToolCall(CoreSubscriber<? super T> actual, Instrumentation ins, String name, Map<String, ?> arguments) {
+            super(actual, ins, true);
+            this.name = name;
+            this.arguments = arguments;
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+            callback.onToolStart(callId, name, arguments);
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable T value, @Nullable Throwable error) {
+            callback.onToolEnd(callId, value, error);
+        }
+
+        @Override
+        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            return Observation.createNotStarted(Instrumentation.TOOL_OBSERVATION, () -> context(parent), registry)
+                    .contextualName("execute_tool " + name)
+                    .lowCardinalityKeyValue(EXECUTE_TOOL)
+                    .lowCardinalityKeyValue(TOOL_NAME, name);
+        }
+
+        @Override
+        String kind() {
+            return "tool call";
+        }
+    }
+
+    static final class EvaluateCall<T> extends Observed<T> {
+        private final Program program;
+        private final List<Example> devset;
+
+        EvaluateCall(CoreSubscriber<? super T> actual, Instrumentation ins, Program program, List<Example> devset) {
+            super(actual, ins, true);
+            this.program = program;
+            this.devset = devset;
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+            callback.onEvaluateStart(callId, program, devset);
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable T value, @Nullable Throwable error) {
+            callback.onEvaluateEnd(callId, value, error);
+        }
+
+        @Override
+        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            return Observation.createNotStarted(Instrumentation.EVALUATE_OBSERVATION, () -> context(parent), registry)
+                    .contextualName("evaluate")
+                    .lowCardinalityKeyValue(MODULE_KEYS.get(program.getClass()))
+                    .highCardinalityKeyValue(DEVSET_SIZE, Integer.toString(devset.size()));
+        }
+
+        @Override
+        String kind() {
+            return "evaluation";
+        }
+    }
+
+    // ------------------------------------------------------------------ synchronous calls (adapters)
+
+    /** The end method of one kind of synchronous call. */
+    @FunctionalInterface
+    interface End<R> {
+        void fire(Callback callback, String callId, @Nullable R value, @Nullable Throwable error);
+    }
+
+    /** Runs {@code body} between the start and end callbacks of a synchronous call. */
+    static <R> R sync(Instrumentation ins, ContextView context, BiConsumer<Callback, String> start, Supplier<R> body,
+                      End<R> end, String kind) {
+        String id = Observed.newCallId();
+        Observed<?> parent = context.getOrDefault(Observed.class, null);
+        Error fatal = null;
+        String before = Observed.PARENT_CALL_ID.get();
+        Observed.PARENT_CALL_ID.set(parent == null ? null : parent.callId);
+        try {
+            for (Callback cb : ins.callbacks) {
+                try {
+                    start.accept(cb, id);
+                } catch (Exception e) {
+                    Observed.LOG.warn("callback {} threw in start of {} {}; ignored", cb.getClass().getName(), kind,
+                            id, e);
+                } catch (Error e) {
+                    fatal = fatal == null ? e : fatal;
+                }
+            }
+        } finally {
+            if (before == null) {
+                Observed.PARENT_CALL_ID.remove();
+            } else {
+                Observed.PARENT_CALL_ID.set(before);
+            }
+        }
+        R result = null;
+        RuntimeException failure = null;
+        if (fatal == null) {
+            try {
+                result = body.get();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        Throwable reported = fatal != null ? fatal : failure;
+        for (Callback cb : ins.callbacks) {
+            try {
+                end.fire(cb, id, result, reported);
+            } catch (Exception e) {
+                Observed.LOG.warn("callback {} threw in end of {} {}; ignored", cb.getClass().getName(), kind, id, e);
+            } catch (Error e) {
+                fatal = fatal == null ? e : fatal;
+            }
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ GenAI key values of a model
+
+    /**
+     * What a model's id tells about it: OpenAI-compatible clients say {@code openai-compatible:<base URL>|<model>},
+     * so the provider is {@code "openai"} (OpenTelemetry's value for the OpenAI API and the servers that speak it),
+     * and the model and server come from the id. Another model's provider is the lower-case scheme its id starts
+     * with ({@code "ollama:..."}), else {@code "_OTHER"}; its model is the request's.
+     */
+    static final class LmKeys {
+        private static final String OPENAI_COMPATIBLE = "openai-compatible:";
+        private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9._-]{0,31}");
+        /** The keys of the model seen last: most programs call one model, whose id is a constant string. */
+        private static volatile @Nullable LmKeys last;
+
+        final String id;
+        final String provider;
+        final KeyValue providerKey;
+        final @Nullable String model;
+        final @Nullable KeyValue modelKey;
+        final @Nullable String serverAddress;
+        final String serverPort;
+
+        private LmKeys(String id, String provider, @Nullable String model, @Nullable String serverAddress,
+                       String serverPort) {
+            this.id = id;
+            this.provider = provider;
+            this.providerKey = KeyValue.of(PROVIDER, provider);
+            this.model = model;
+            this.modelKey = model == null ? null : KeyValue.of(REQUEST_MODEL, model);
+            this.serverAddress = serverAddress;
+            this.serverPort = serverPort;
+        }
+
+        static LmKeys of(LanguageModel lm) {
+            String id = lm.id();
+            LmKeys k = last;
+            if (k != null && k.id.equals(id)) {
+                return k;
+            }
+            k = parse(id);
+            last = k;
+            return k;
+        }
+
+        static LmKeys parse(String id) {
+            if (id.startsWith(OPENAI_COMPATIBLE)) {
+                String rest = id.substring(OPENAI_COMPATIBLE.length());
+                int bar = rest.indexOf('|');
+                String base = bar < 0 ? rest : rest.substring(0, bar);
+                String model = null;
+                if (bar >= 0) {
+                    int next = rest.indexOf('|', bar + 1);
+                    model = rest.substring(bar + 1, next < 0 ? rest.length() : next);
+                }
+                String host = null;
+                String port = "";
+                try {
+                    URI uri = URI.create(base);
+                    host = uri.getHost();
+                    int p = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+                    port = Integer.toString(p);
+                } catch (IllegalArgumentException e) {
+                    host = null;
+                }
+                return new LmKeys(id, "openai", model == null || model.isEmpty() ? null : model, host, port);
+            }
+            int colon = id.indexOf(':');
+            String scheme = colon > 0 ? id.substring(0, colon) : "";
+            return new LmKeys(id, SCHEME.matcher(scheme).matches() ? scheme : "_OTHER", null, null, "");
+        }
+    }
+}
