@@ -49,7 +49,7 @@ public final class LmContentObservationFilter implements ObservationFilter {
             for (LmResponse.Choice c : response.choices()) {
                 List<Object> parts = new ArrayList<>();
                 if (!c.text().isEmpty()) {
-                    parts.add(Map.of("type", "text", "content", c.text()));
+                    parts.add(text(c.text()));
                 }
                 for (ToolCall call : c.toolCalls()) {
                     parts.add(toolCall(call));
@@ -76,13 +76,17 @@ public final class LmContentObservationFilter implements ObservationFilter {
         } else if (m.hasParts()) {
             for (Message.Part part : m.parts()) {
                 if (part instanceof Message.Part.Text t) {
-                    parts.add(Map.of("type", "text", "content", t.text()));
+                    parts.add(text(t.text()));
                 } else if (part instanceof Message.Part.ImageUrl i) {
-                    parts.add(Map.of("type", "uri", "modality", "image", "uri", i.url()));
+                    Map<String, Object> p = new LinkedHashMap<>();
+                    p.put("type", "uri");
+                    p.put("modality", "image");
+                    p.put("uri", i.url());
+                    parts.add(p);
                 }
             }
         } else if (!m.content().isEmpty()) {
-            parts.add(Map.of("type", "text", "content", m.content()));
+            parts.add(text(m.content()));
         }
         for (ToolCall call : m.toolCalls()) {
             parts.add(toolCall(call));
@@ -91,6 +95,13 @@ public final class LmContentObservationFilter implements ObservationFilter {
         out.put("role", m.role().toString());
         out.put("parts", parts);
         return out;
+    }
+
+    private static Map<String, Object> text(String content) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("type", "text");
+        p.put("content", content);
+        return p;
     }
 
     private static Map<String, Object> toolCall(ToolCall call) {

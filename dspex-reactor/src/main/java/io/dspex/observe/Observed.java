@@ -94,13 +94,17 @@ abstract class Observed<T> implements CoreSubscriber<T>, Subscription {
         ObservationRegistry registry = instrumentation.registry;
         if (registry != null) {
             Object p = outer.getOrDefault(OBSERVATION_KEY, null);
+            Observation o = null;
             try {
-                Observation o = observation(registry, p instanceof Observation po ? po : null);
-                observation = o == null ? null : o.start();
+                o = observation(registry, p instanceof Observation po ? po : null);
+                if (o != null) {
+                    o.start();
+                }
             } catch (RuntimeException e) {
-                observation = null;
-                LOG.warn("the observation registry failed to start an observation; the call goes on without it", e);
+                // Kept when it was made: the handlers that did start (a span) are stopped with the call.
+                LOG.warn("the observation registry failed to start an observation; the call goes on", e);
             }
+            observation = o;
         }
         Throwable fatal = null;
         if (callId != null) {
@@ -214,14 +218,16 @@ abstract class Observed<T> implements CoreSubscriber<T>, Subscription {
 
     @Override
     public final void cancel() {
-        if (ENDED.compareAndSet(this, 0, 1)) {
+        boolean ends = ENDED.compareAndSet(this, 0, 1);
+        // Upstream first: the calls nested in this one end (on their own cancel) before it does.
+        cancelUpstream();
+        if (ends) {
             Throwable fatal = end(null, null, true);
             if (fatal != null) {
                 // Nobody is listening any more: the only place left to report it.
                 LOG.error("a callback threw an Error while a cancelled call ended", fatal);
             }
         }
-        cancelUpstream();
     }
 
     private void cancelUpstream() {
