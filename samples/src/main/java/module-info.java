@@ -16,4 +16,7 @@ module io.dspex.samples {
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;
     requires org.slf4j;
+    // The server sample's GET /metrics.
+    requires micrometer.core;
+    requires micrometer.registry.prometheus;
 }
