@@ -84,10 +84,11 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.LANGCHAIN4J, 2.0));
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.OPENAI_JAVA, 1.5));
             t.add(throughputRatio(z, Scenario.LM_CALL, Scenario.RAW, 0.9));
+            t.add(throughputRatio(z, Scenario.PREDICT_OBSERVED, Scenario.PREDICT, 0.9));
         }
         String b = Scenario.LATENCY_1S.name();
         if (has(b)) {
-            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT)) {
+            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT, Scenario.PREDICT_OBSERVED)) {
                 Optional<Result> r = find(b, sys);
                 Double wall = r.map(Result::wallS).orElse(null);
                 Double cold = r.map(Result::coldWallS).orElse(null);
@@ -191,7 +192,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("own way.\n");
         md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), `reactor-netty-raw-wheel` (zero-latency only: the same given the two settings `OpenAiCompatibleLm` uses, its pending-acquire timer and a parsed `URI`, to show what those choices alone are worth; targets compare with `reactor-netty-raw`), ")
                 .append("`dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` (`Predict.forward` / ")
-                .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `langchain4j` (")
+                .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `dspex-predict-observed` (the same ")
+                .append("with observations on: a timer per observation, the gen_ai meters into a `SimpleMeterRegistry` ")
+                .append("and spans to the no-op tracer; three observations per call), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")
                 .append("of the concurrency; `OpenAiStreamingChatModel` for streams), `openai-java` (the official SDK's ")
                 .append("async OkHttp client with its defaults; it caps requests in flight at OkHttp's 64). ")
