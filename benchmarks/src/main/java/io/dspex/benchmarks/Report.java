@@ -194,7 +194,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("`dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` (`Predict.forward` / ")
                 .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `dspex-predict-observed` (the same ")
                 .append("with observations on: a timer per observation, the gen_ai meters into a `SimpleMeterRegistry` ")
-                .append("and spans to the no-op tracer; three observations per call), `langchain4j` (")
+                .append("and spans to the no-op tracer; two observations per call), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")
                 .append("of the concurrency; `OpenAiStreamingChatModel` for streams), `openai-java` (the official SDK's ")
                 .append("async OkHttp client with its defaults; it caps requests in flight at OkHttp's 64). ")

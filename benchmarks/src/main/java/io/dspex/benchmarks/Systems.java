@@ -256,8 +256,8 @@ final class Systems {
      * Context (as {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers are those
      * of a service: a timer per observation ({@code DefaultMeterObservationHandler}), the gen_ai meters
      * ({@code LmMeterObservationHandler}), both into a {@code SimpleMeterRegistry}, and spans through
-     * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes three observations (the
-     * predictor, its LM call and the attempt).
+     * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes two observations (the
+     * predictor and its request to the model).
      */
     static final class PredictTarget implements Target {
         private final OpenAiCompatibleLm lm;

@@ -15,11 +15,14 @@ import io.micrometer.observation.ObservationRegistry;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoOperator;
 import reactor.util.context.ContextView;
 
 /** The kinds of observed calls, and the key values of their observations. */
@@ -38,12 +41,12 @@ final class Calls {
     static final String OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
     static final String FINISH_REASONS = "gen_ai.response.finish_reasons";
     static final String TOOL_NAME = "gen_ai.tool.name";
-    static final String ATTEMPTS = "dspex.lm.attempts";
     static final String ATTEMPT = "dspex.lm.attempt";
     static final String DEVSET_SIZE = "dspex.devset.size";
 
     private static final KeyValue CHAT = KeyValue.of(OPERATION, "chat");
     private static final KeyValue EXECUTE_TOOL = KeyValue.of(OPERATION, "execute_tool");
+    private static final KeyValue FIRST_ATTEMPT = KeyValue.of(ATTEMPT, "1");
 
     /** The low-cardinality module key of each class: its simple name (its full name when it has none). */
     private static final ClassValue<KeyValue> MODULE_KEYS = new ClassValue<>() {
@@ -107,27 +110,15 @@ final class Calls {
 
     // ------------------------------------------------------------------ LM calls and attempts
 
+    /** An LM call, retries included: callbacks only (DSPy's LM events); each attempt is observed on its own. */
     static final class LmCall extends Observed<LmResponse> {
         private final LanguageModel lm;
         private final LmRequest request;
-        private @Nullable LmObservationContext observed;
-        private volatile int attempts;
 
         LmCall(CoreSubscriber<? super LmResponse> actual, Instrumentation ins, LanguageModel lm, LmRequest request) {
             super(actual, ins, true);
             this.lm = lm;
             this.request = request;
-        }
-
-        /** @return the number of the attempt starting now, from 1 */
-        int nextAttempt() {
-            int n = attempts + 1; // attempts of one call are sequential: the retry subscribes after a failure
-            attempts = n;
-            LmObservationContext c = observed;
-            if (c != null) {
-                c.attempts(n);
-            }
-            return n;
         }
 
         @Override
@@ -141,24 +132,92 @@ final class Calls {
         }
 
         @Override
+        @Nullable Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
+            return null;
+        }
+
+        @Override
+        boolean isParent() {
+            return false;
+        }
+
+        @Override
+        String kind() {
+            return "LM call";
+        }
+    }
+
+    /**
+     * The attempts of one LM call: each subscription (the retry re-subscribes) is one request to the model, observed
+     * as OpenTelemetry's GenAI client operation and numbered from 1.
+     */
+    static final class Attempts extends MonoOperator<LmResponse, LmResponse> {
+        private final LanguageModel lm;
+        private final LmRequest request;
+        private final AtomicInteger made = new AtomicInteger();
+
+        Attempts(Mono<LmResponse> source, LanguageModel lm, LmRequest request) {
+            super(source);
+            this.lm = lm;
+            this.request = request;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super LmResponse> actual) {
+            int number = made.incrementAndGet();
+            Instrumentation ins = Instrumentation.current(actual.currentContext());
+            if (ins.registry == null) {
+                source.subscribe(actual);
+            } else {
+                new Attempt(actual, ins, lm, request, number).subscribeTo(source);
+            }
+        }
+    }
+
+    /** One attempt of an LM call: an observation only (LM callbacks are per call, as in DSPy). */
+    static final class Attempt extends Observed<LmResponse> {
+        private final LanguageModel lm;
+        private final LmRequest request;
+        private final int number;
+        private @Nullable LmObservationContext observed;
+
+        Attempt(CoreSubscriber<? super LmResponse> actual, Instrumentation ins, LanguageModel lm, LmRequest request,
+                int number) {
+            super(actual, ins, false);
+            this.lm = lm;
+            this.request = request;
+            this.number = number;
+        }
+
+        @Override
+        void fireStart(Callback callback, String callId) {
+        }
+
+        @Override
+        void fireEnd(Callback callback, String callId, @Nullable LmResponse value, @Nullable Throwable error) {
+        }
+
+        @Override
         Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
             LmKeys keys = LmKeys.of(lm);
             CallConfig cfg = request.config();
             String model = cfg.model() != null ? cfg.model() : keys.model;
-            LmObservationContext c = new LmObservationContext(lm, request, keys.provider, model);
+            LmObservationContext c = new LmObservationContext(lm, request, keys.provider, model, number);
             c.setParentObservation(parent);
             observed = c;
             Observation o = Observation.createNotStarted(Instrumentation.LM_OBSERVATION, () -> c, registry)
-                    .contextualName(model == null ? "chat" : "chat " + model)
+                    .contextualName(model == null ? "chat" : model.equals(keys.model) ? keys.contextualName
+                            : "chat " + model)
                     .lowCardinalityKeyValue(CHAT)
                     .lowCardinalityKeyValue(keys.providerKey);
             if (model != null) {
                 o.lowCardinalityKeyValue(model.equals(keys.model) ? keys.modelKey : KeyValue.of(REQUEST_MODEL, model));
             }
             if (keys.serverAddress != null) {
-                o.highCardinalityKeyValue("server.address", keys.serverAddress);
-                o.highCardinalityKeyValue("server.port", keys.serverPort);
+                o.highCardinalityKeyValue(keys.serverAddress);
+                o.highCardinalityKeyValue(keys.serverPort);
             }
+            o.highCardinalityKeyValue(number == 1 ? FIRST_ATTEMPT : KeyValue.of(ATTEMPT, Integer.toString(number)));
             if (cfg.temperature() != null) {
                 o.highCardinalityKeyValue("gen_ai.request.temperature", String.valueOf(cfg.temperature()));
             }
@@ -176,10 +235,10 @@ final class Calls {
 
         @Override
         void succeeded(Observation observation, @Nullable LmResponse value) {
-            LmObservationContext c = observed;
             if (value == null) {
                 return;
             }
+            LmObservationContext c = observed;
             if (c != null) {
                 c.response(value);
             }
@@ -189,8 +248,16 @@ final class Calls {
             Usage u = value.usage();
             observation.highCardinalityKeyValue(INPUT_TOKENS, Long.toString(u.promptTokens()));
             observation.highCardinalityKeyValue(OUTPUT_TOKENS, Long.toString(u.completionTokens()));
+            List<LmResponse.Choice> choices = value.choices();
+            if (choices.size() == 1) {
+                String reason = choices.get(0).finishReason();
+                if (reason != null) {
+                    observation.highCardinalityKeyValue(FINISH_REASONS, reason);
+                }
+                return;
+            }
             StringBuilder reasons = new StringBuilder();
-            for (LmResponse.Choice choice : value.choices()) {
+            for (LmResponse.Choice choice : choices) {
                 if (choice.finishReason() != null) {
                     reasons.append(reasons.length() == 0 ? "" : ",").append(choice.finishReason());
                 }
@@ -198,36 +265,6 @@ final class Calls {
             if (reasons.length() > 0) {
                 observation.highCardinalityKeyValue(FINISH_REASONS, reasons.toString());
             }
-            observation.highCardinalityKeyValue(ATTEMPTS, Integer.toString(attempts));
-        }
-
-        @Override
-        String kind() {
-            return "LM call";
-        }
-    }
-
-    /** One attempt of an LM call: an observation only (LM callbacks are per call, as in DSPy). */
-    static final class Attempt<T> extends Observed<T> {
-        Attempt(CoreSubscriber<? super T> actual, Instrumentation ins) {
-            super(actual, ins, false);
-        }
-
-        @Override
-        void fireStart(Callback callback, String callId) {
-        }
-
-        @Override
-        void fireEnd(Callback callback, String callId, @Nullable T value, @Nullable Throwable error) {
-        }
-
-        @Override
-        Observation observation(ObservationRegistry registry, @Nullable Observation parent) {
-            Observed<?> call = actual.currentContext().getOrDefault(Observed.class, null);
-            int n = call instanceof LmCall lc ? lc.nextAttempt() : 1;
-            return Observation.createNotStarted(Instrumentation.ATTEMPT_OBSERVATION, () -> context(parent), registry)
-                    .contextualName("attempt")
-                    .highCardinalityKeyValue(ATTEMPT, Integer.toString(n));
         }
 
         @Override
@@ -392,8 +429,9 @@ final class Calls {
         final KeyValue providerKey;
         final @Nullable String model;
         final @Nullable KeyValue modelKey;
-        final @Nullable String serverAddress;
-        final String serverPort;
+        final String contextualName;
+        final @Nullable KeyValue serverAddress;
+        final KeyValue serverPort;
 
         private LmKeys(String id, String provider, @Nullable String model, @Nullable String serverAddress,
                        String serverPort) {
@@ -402,8 +440,9 @@ final class Calls {
             this.providerKey = KeyValue.of(PROVIDER, provider);
             this.model = model;
             this.modelKey = model == null ? null : KeyValue.of(REQUEST_MODEL, model);
-            this.serverAddress = serverAddress;
-            this.serverPort = serverPort;
+            this.contextualName = model == null ? "chat" : "chat " + model;
+            this.serverAddress = serverAddress == null ? null : KeyValue.of("server.address", serverAddress);
+            this.serverPort = KeyValue.of("server.port", serverPort);
         }
 
         static LmKeys of(LanguageModel lm) {

@@ -23,7 +23,7 @@ import reactor.util.context.ContextView;
 
 /**
  * The callbacks and the observation registry a run reports to, and the hooks that report to them: module calls
- * (through {@link io.dspex.Module#forward}), LM calls and their attempts, adapter format and parse, tool calls and
+ * (through {@link io.dspex.Module#forward}), LM calls and each of their attempts, adapter format and parse, tool calls and
  * evaluations. {@code io.dspex.predict.Settings} builds it from its callbacks and registry and installs it, per run in
  * the Reactor Context and process-wide with {@code Settings.configure}; applications configure it there and do not
  * call these hooks. The library's predictors and {@code Evaluate} call them, and so does a tool runner, a custom
@@ -42,10 +42,11 @@ public final class Instrumentation extends ForwardObserver {
 
     /** The observation of a module call: {@value}. */
     public static final String MODULE_OBSERVATION = "dspex.module";
-    /** The observation of an LM call, retries included (OpenTelemetry's GenAI client operation): {@value}. */
+    /**
+     * The observation of one request to a model (OpenTelemetry's GenAI client operation; each attempt of a retried
+     * call is one): {@value}.
+     */
     public static final String LM_OBSERVATION = "gen_ai.client.operation";
-    /** The observation of one attempt of an LM call, nested in the call's: {@value}. */
-    public static final String ATTEMPT_OBSERVATION = "dspex.lm.attempt";
     /** The observation of a tool call: {@value}. */
     public static final String TOOL_OBSERVATION = "dspex.tool";
     /** The observation of an evaluation: {@value}. */
@@ -122,13 +123,12 @@ public final class Instrumentation extends ForwardObserver {
     }
 
     /**
-     * An LM call, retries included: {@link Callback#onLmStart}/{@link Callback#onLmEnd} and a
-     * {@value #LM_OBSERVATION} observation with OpenTelemetry's GenAI keys. Wrap the retried call, and each attempt
-     * inside it with {@link #attempt}.
+     * An LM call, retries included: {@link Callback#onLmStart}/{@link Callback#onLmEnd} around it, as around DSPy's
+     * {@code lm(...)}. Its observations are those of its attempts: wrap each with {@link #attempt}.
      *
      * <pre>{@code
      * Mono<LmResponse> call = Instrumentation.lmCall(lm, request,
-     *         policy.apply(Instrumentation.attempt(Mono.defer(() -> lm.call(request)))));
+     *         policy.apply(Instrumentation.attempt(lm, request, Mono.defer(() -> lm.call(request)))));
      * }</pre>
      *
      * @param lm      the model called
@@ -137,21 +137,23 @@ public final class Instrumentation extends ForwardObserver {
      * @return the call, reported to the subscriber's run
      */
     public static Mono<LmResponse> lmCall(LanguageModel lm, LmRequest request, Mono<LmResponse> call) {
-        return new Hooked<>(call, (actual, ins) -> new Calls.LmCall(actual, ins, lm, request), null);
+        return new Hooked<>(call, (actual, ins) -> ins.callbacks.length == 0 ? null
+                : new Calls.LmCall(actual, ins, lm, request), null);
     }
 
     /**
-     * One attempt of an LM call: a {@value #ATTEMPT_OBSERVATION} observation nested in the call's, numbered from 1
-     * (no callbacks: DSPy's LM events are per call). Each subscription is one attempt, so wrap what the retry
-     * re-subscribes to.
+     * The attempts of an LM call: each subscription, which the retry repeats, is one request to the model, observed
+     * as a {@value #LM_OBSERVATION} observation with OpenTelemetry's GenAI keys and numbered from 1
+     * ({@code dspex.lm.attempt}); retries are siblings under the caller's observation. Wrap what the retry
+     * re-subscribes to, once per call.
      *
-     * @param attempt the attempt (lazy)
-     * @param <T>     its value type
-     * @return the attempt, observed when the run has a registry
+     * @param lm      the model called
+     * @param request the request
+     * @param attempt one attempt (lazy: each subscription sends the request again)
+     * @return the attempts, observed when the run has a registry
      */
-    public static <T> Mono<T> attempt(Mono<T> attempt) {
-        return new Hooked<>(attempt, (actual, ins) -> ins.registry == null ? null : new Calls.Attempt<>(actual, ins),
-                null);
+    public static Mono<LmResponse> attempt(LanguageModel lm, LmRequest request, Mono<LmResponse> attempt) {
+        return new Calls.Attempts(attempt, lm, request);
     }
 
     /**

@@ -7,8 +7,8 @@ import io.micrometer.observation.Observation;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The context of one LM call's observation ({@value Instrumentation#LM_OBSERVATION}, OpenTelemetry's GenAI client
- * operation): what an {@code ObservationHandler}, {@code ObservationFilter} or {@code ObservationConvention} can
+ * The context of the observation of one request to a model ({@value Instrumentation#LM_OBSERVATION}, OpenTelemetry's
+ * GenAI client operation; a retried call makes one per attempt): what an {@code ObservationHandler}, {@code ObservationFilter} or {@code ObservationConvention} can
  * read about the call besides its key values. The request and the response are here for handlers in the process
  * (such as {@link LmContentObservationFilter}); the key values exported by default never hold a prompt or a reply.
  *
@@ -31,14 +31,16 @@ public final class LmObservationContext extends Observation.Context {
     private final LmRequest request;
     private final String providerName;
     private final @Nullable String requestModel;
+    private final int attempt;
     private volatile @Nullable LmResponse response;
-    private volatile int attempts;
 
-    LmObservationContext(LanguageModel lm, LmRequest request, String providerName, @Nullable String requestModel) {
+    LmObservationContext(LanguageModel lm, LmRequest request, String providerName, @Nullable String requestModel,
+                         int attempt) {
         this.lm = lm;
         this.request = request;
         this.providerName = providerName;
         this.requestModel = requestModel;
+        this.attempt = attempt;
     }
 
     /** @return the model called (its {@link LanguageModel#id() id} names it; it holds no secret) */
@@ -66,16 +68,12 @@ public final class LmObservationContext extends Observation.Context {
         return response;
     }
 
-    /** @return the attempts made so far (1 for a call that was not retried; 0 before the first) */
-    public int attempts() {
-        return attempts;
+    /** @return which attempt of its call this request is: 1, then 2, 3... for the retries */
+    public int attempt() {
+        return attempt;
     }
 
     void response(LmResponse response) {
         this.response = response;
-    }
-
-    void attempts(int attempts) {
-        this.attempts = attempts;
     }
 }

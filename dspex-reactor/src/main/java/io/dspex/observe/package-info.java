@@ -1,5 +1,5 @@
 /**
- * Observability: DSPy's callbacks and Micrometer observations of module calls, LM calls, attempts, tool calls and
+ * Observability: DSPy's callbacks and Micrometer observations of module calls, requests to models, tool calls and
  * evaluations, named after OpenTelemetry's GenAI semantic conventions.
  *
  * <p>Register {@link io.dspex.observe.Callback}s and an {@code ObservationRegistry} in the settings, process-wide
@@ -21,16 +21,14 @@
  *   <tr><th>observation</th><th>one per</th><th>contextual name</th><th>low cardinality</th><th>high cardinality</th></tr>
  *   <tr><td>{@code dspex.module}</td><td>{@code Module.forward}</td><td>the module's class</td>
  *       <td>{@code dspex.module} (the class's simple name)</td><td>{@code dspex.signature} (predictors)</td></tr>
- *   <tr><td>{@code gen_ai.client.operation}</td><td>LM call of a predictor, retries included</td>
+ *   <tr><td>{@code gen_ai.client.operation}</td><td>request to a model: each attempt of a predictor's LM call</td>
  *       <td>{@code chat <model>}</td>
  *       <td>{@code gen_ai.operation.name} ({@code chat}), {@code gen_ai.provider.name}, {@code gen_ai.request.model},
  *       {@code gen_ai.response.model}, {@code error.type}</td>
  *       <td>{@code gen_ai.usage.input_tokens}, {@code gen_ai.usage.output_tokens},
  *       {@code gen_ai.response.finish_reasons}, {@code gen_ai.request.temperature}, {@code gen_ai.request.max_tokens},
  *       {@code gen_ai.request.choice.count}, {@code gen_ai.request.seed}, {@code server.address},
- *       {@code server.port}, {@code dspex.lm.attempts}</td></tr>
- *   <tr><td>{@code dspex.lm.attempt}</td><td>attempt of an LM call</td><td>{@code attempt}</td>
- *       <td>{@code error.type}</td><td>{@code dspex.lm.attempt} (1, 2, ...)</td></tr>
+ *       {@code server.port}, {@code dspex.lm.attempt} (1, then 2, 3... for retries)</td></tr>
  *   <tr><td>{@code dspex.tool}</td><td>{@link io.dspex.observe.Instrumentation#tool tool call}</td>
  *       <td>{@code execute_tool <name>}</td>
  *       <td>{@code gen_ai.operation.name} ({@code execute_tool}), {@code gen_ai.tool.name}, {@code error.type}</td>
@@ -49,7 +47,14 @@
  * it rides in the Reactor Context under Micrometer's key ({@code ObservationThreadLocalAccessor.KEY}), where an
  * observation of the caller (Spring WebFlux's, Reactor's {@code Micrometer.observation} tap) is found too, and
  * otherwise the thread's current observation is the parent. A trace of a two-step program reads: program module,
- * predictor module, {@code chat <model>}, attempt. No thread-local is set.
+ * then a predictor module per step, each holding a {@code chat <model>} observation per request it sent (a retry is
+ * a sibling of the attempt it repeats, numbered by {@code dspex.lm.attempt}); an HTTP client observation of the
+ * request, if any, nests in the {@code chat} one. No thread-local is set.
+ *
+ * <p>Callbacks and observations differ on purpose in one place: DSPy's LM events pair up once per LM call, retries
+ * included (as around DSPy's {@code lm(...)}, which retries inside), while an observation is made per request to the
+ * model, as OpenTelemetry's client spans are, so that the duration meter times the model and error rates count
+ * each failed request.
  *
  * <p><b>Content.</b> No observation records a prompt, a reply, inputs or outputs, and none ever records an API key
  * (no request holds one). Opt in to prompts and replies with {@link io.dspex.observe.LmContentObservationFilter}.

@@ -422,14 +422,16 @@ public final class Predict extends Module implements Predictor {
     }
 
     /**
-     * The call with the run's retry policy; when the run reports, each attempt and the whole call are observed (the
-     * LM callbacks pair up around the call, retries included, as around DSPy's {@code lm(...)}).
+     * The call with the run's retry policy; when the run reports, each attempt is observed (one gen_ai observation
+     * per request to the model) and the LM callbacks pair up around the whole call, retries included, as around
+     * DSPy's {@code lm(...)}.
      */
     private static Mono<LmResponse> observed(Run run, LmRequest req, Mono<LmResponse> attempt) {
         if (!run.observed()) {
             return run.retry().apply(attempt);
         }
-        return Instrumentation.lmCall(run.lm(), req, run.retry().apply(Instrumentation.attempt(attempt)));
+        LanguageModel model = run.lm();
+        return Instrumentation.lmCall(model, req, run.retry().apply(Instrumentation.attempt(model, req, attempt)));
     }
 
     private Prediction parse(Run run, Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack,

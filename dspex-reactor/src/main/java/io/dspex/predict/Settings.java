@@ -157,9 +157,9 @@ public final class Settings {
     }
 
     /**
-     * The Micrometer registry in which runs make their observations: one per module call, LM call (named after
-     * OpenTelemetry's GenAI conventions, {@code gen_ai.client.operation}), attempt and evaluation, nested as the
-     * calls are. What becomes of them (meters, spans, logs) is up to the handlers registered in it; see
+     * The Micrometer registry in which runs make their observations: one per module call, request to a model (named
+     * after OpenTelemetry's GenAI conventions, {@code gen_ai.client.operation}; each attempt of a retried call is
+     * one), tool call and evaluation, nested as the calls are. What becomes of them (meters, spans, logs) is up to the handlers registered in it; see
      * {@code io.dspex.observe}.
      *
      * <pre>{@code

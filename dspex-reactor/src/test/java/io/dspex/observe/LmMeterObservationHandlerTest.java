@@ -115,6 +115,20 @@ class LmMeterObservationHandlerTest {
     }
 
     @Test
+    void eachAttemptOfARetriedCallIsTimedAndOnlyTheAnswerCountsTokens() {
+        Predict.of("question -> answer").withLm(new SeqLm(new LmException.InternalServer("again"), Fixtures.REPLY))
+                .withRetry(Fixtures.FAST).forward(Map.of("question", "q")).contextWrite(settings().asContext())
+                .block(Duration.ofSeconds(10));
+
+        assertThat(meters.get(LmMeterObservationHandler.OPERATION_DURATION)
+                .tag("error.type", LmException.InternalServer.class.getName()).timer().count()).isEqualTo(1);
+        assertThat(meters.find(LmMeterObservationHandler.OPERATION_DURATION).timers().stream()
+                .mapToLong(Timer::count).sum()).isEqualTo(2);
+        assertThat(tokens("input").count()).isEqualTo(1);
+        assertThat(tokens("input").getId().getTag("error.type")).isNull();
+    }
+
+    @Test
     void aNullRegistryIsRejected() {
         assertThatThrownBy(() -> new LmMeterObservationHandler(null)).isInstanceOf(IllegalArgumentException.class);
     }

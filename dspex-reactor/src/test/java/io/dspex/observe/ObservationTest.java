@@ -86,16 +86,15 @@ class ObservationTest {
     }
 
     @Test
-    void aTwoStepProgramWithARetryIsATreeOfModulesCallsAndAttempts() {
+    void aTwoStepProgramWithARetryIsATreeOfModulesAndRequests() {
         SeqLm lm = new SeqLm(new LmException.InternalServer("try again"), Fixtures.REPLY);
         twoStep(lm).block(Duration.ofSeconds(10));
 
         List<Observation.Context> modules = stopped.named(Instrumentation.MODULE_OBSERVATION);
-        List<Observation.Context> calls = stopped.named(Instrumentation.LM_OBSERVATION);
-        List<Observation.Context> attempts = stopped.named(Instrumentation.ATTEMPT_OBSERVATION);
+        List<Observation.Context> requests = stopped.named(Instrumentation.LM_OBSERVATION);
         assertThat(modules).hasSize(3);
-        assertThat(calls).hasSize(2);
-        assertThat(attempts).hasSize(3);
+        assertThat(requests).as("one per attempt").hasSize(3);
+        assertThat(stopped.contexts).hasSize(6);
 
         Observation.Context program = modules.get(2);
         assertThat(program.getContextualName()).isEqualTo("TwoStep");
@@ -110,17 +109,16 @@ class ObservationTest {
         assertThat(high(first, "dspex.signature")).isEqualTo("question -> answer");
         assertThat(high(second, "dspex.signature")).isEqualTo("answer -> verdict");
 
-        assertThat(parent(calls.get(0))).isSameAs(first);
-        assertThat(parent(calls.get(1))).isSameAs(second);
-        assertThat(parent(attempts.get(0))).isSameAs(calls.get(0));
-        assertThat(parent(attempts.get(1))).isSameAs(calls.get(0));
-        assertThat(parent(attempts.get(2))).isSameAs(calls.get(1));
-        assertThat(attempts.stream().map(a -> high(a, "dspex.lm.attempt"))).containsExactly("1", "2", "1");
-        assertThat(low(attempts.get(0), "error.type")).isEqualTo(LmException.InternalServer.class.getName());
-        assertThat(attempts.get(0).getError()).isInstanceOf(LmException.InternalServer.class);
-        assertThat(low(attempts.get(1), "error.type")).isNull();
-        assertThat(high(calls.get(0), "dspex.lm.attempts")).isEqualTo("2");
-        assertThat(high(calls.get(1), "dspex.lm.attempts")).isEqualTo("1");
+        assertThat(parent(requests.get(0))).as("the failed attempt").isSameAs(first);
+        assertThat(parent(requests.get(1))).as("its retry, a sibling").isSameAs(first);
+        assertThat(parent(requests.get(2))).isSameAs(second);
+        assertThat(requests.stream().map(a -> high(a, "dspex.lm.attempt"))).containsExactly("1", "2", "1");
+        assertThat(requests.stream().map(a -> ((LmObservationContext) a).attempt())).containsExactly(1, 2, 1);
+        assertThat(low(requests.get(0), "error.type")).isEqualTo(LmException.InternalServer.class.getName());
+        assertThat(requests.get(0).getError()).isInstanceOf(LmException.InternalServer.class);
+        assertThat(((LmObservationContext) requests.get(0)).response()).isNull();
+        assertThat(low(requests.get(1), "error.type")).isNull();
+        assertThat(high(requests.get(1), "gen_ai.usage.input_tokens")).isEqualTo("11");
     }
 
     @Test
@@ -149,7 +147,7 @@ class ObservationTest {
         assertThat(c.request().messages()).hasSize(2);
         assertThat(c.providerName()).isEqualTo("openai");
         assertThat(c.requestModel()).isEqualTo("test-model");
-        assertThat(c.attempts()).isEqualTo(1);
+        assertThat(c.attempt()).isEqualTo(1);
     }
 
     @Test
@@ -176,7 +174,7 @@ class ObservationTest {
                 .expectError(LmException.BadRequest.class).verify(Duration.ofSeconds(10));
 
         String type = LmException.BadRequest.class.getName();
-        assertThat(stopped.contexts).hasSize(4).allSatisfy(c -> {
+        assertThat(stopped.contexts).hasSize(3).allSatisfy(c -> {
             assertThat(low(c, "error.type")).isEqualTo(type);
             assertThat(c.getError()).isInstanceOf(LmException.BadRequest.class);
         });
@@ -189,13 +187,13 @@ class ObservationTest {
         assertThat(stopped.contexts).isEmpty();
         run.dispose();
 
-        assertThat(stopped.contexts).hasSize(4).allSatisfy(c -> {
+        assertThat(stopped.contexts).hasSize(3).allSatisfy(c -> {
             assertThat(low(c, "error.type")).isEqualTo("cancelled");
             assertThat(c.getError()).isNull();
         });
         assertThat(stopped.contexts.stream().map(Observation.Context::getName)).as("children stop first")
-                .containsExactly(Instrumentation.ATTEMPT_OBSERVATION, Instrumentation.LM_OBSERVATION,
-                        Instrumentation.MODULE_OBSERVATION, Instrumentation.MODULE_OBSERVATION);
+                .containsExactly(Instrumentation.LM_OBSERVATION, Instrumentation.MODULE_OBSERVATION,
+                        Instrumentation.MODULE_OBSERVATION);
     }
 
     @Test
@@ -225,12 +223,12 @@ class ObservationTest {
     void aGlobalRegistryObservesEveryRun() {
         Settings.configure(Settings.empty().withObservationRegistry(registry));
         new TwoStep(new SeqLm(Fixtures.REPLY)).forward(Map.of("question", "q")).block(Duration.ofSeconds(10));
-        assertThat(stopped.contexts).hasSize(7);
+        assertThat(stopped.contexts).hasSize(5);
 
         new TwoStep(new SeqLm(Fixtures.REPLY)).forward(Map.of("question", "q"))
                 .contextWrite(Settings.empty().withObservationRegistry(ObservationRegistry.NOOP).asContext())
                 .block(Duration.ofSeconds(10));
-        assertThat(stopped.contexts).as("the no-op registry switches them off for a run").hasSize(7);
+        assertThat(stopped.contexts).as("the no-op registry switches them off for a run").hasSize(5);
     }
 
     @Test
@@ -289,7 +287,7 @@ class ObservationTest {
                 .block(Duration.ofSeconds(10));
 
         assertThat(p.get("verdict")).isEqualTo("ok");
-        assertThat(thrown.get()).as("2 starts, then every stop").isEqualTo(2 + 7);
+        assertThat(thrown.get()).as("2 starts, then every stop").isEqualTo(2 + 5);
     }
 
     @Test

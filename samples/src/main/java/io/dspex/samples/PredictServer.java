@@ -50,7 +50,7 @@ import reactor.util.context.Context;
  *   <li>{@code GET /health} — {@code {"status": "ok", "in_flight": n}}.</li>
  *   <li>{@code GET /metrics} — with {@link Builder#metrics}: the registry in Prometheus' text format, holding the
  *       gen_ai meters of the program's LM calls ({@code gen_ai_client_token_usage_tokens} by token type,
- *       {@code gen_ai_client_operation_duration_seconds}), a timer per module and per LM call attempt, and Reactor
+ *       {@code gen_ai_client_operation_duration_seconds}), a timer per module and per request to the model, and Reactor
  *       Netty's own server meters ({@code reactor_netty_http_server_*}).</li>
  * </ul>
  *

@@ -67,7 +67,7 @@ class ModulePathTest {
                         "record: City[name=Oslo, population=709000]",
                         "rendered: 4",
                         "state: 1",
-                        "observed: [dspex.lm.attempt, dspex.module, gen_ai.client.operation] 1 9.0");
+                        "observed: [dspex.module, gen_ai.client.operation] 1 9.0");
     }
 
     private static String property(String name) {

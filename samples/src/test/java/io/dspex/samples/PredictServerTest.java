@@ -130,7 +130,7 @@ class PredictServerTest {
         String text = metrics.body();
         assertThat(text).contains("# TYPE gen_ai_client_token_usage_tokens summary",
                 "gen_ai_client_operation_duration_seconds_count{", "gen_ai_provider_name=\"openai\"",
-                "gen_ai_request_model=", "dspex_module_seconds_count{", "dspex_lm_attempt_seconds_count{");
+                "gen_ai_request_model=", "dspex_module_seconds_count{", "gen_ai_client_operation_seconds_count{");
         assertThat(sample(text, "gen_ai_client_token_usage_tokens_sum", "gen_ai_token_type=\"input\""))
                 .isEqualTo((double) promptTokens);
         assertThat(sample(text, "gen_ai_client_token_usage_tokens_sum", "gen_ai_token_type=\"output\""))
