@@ -129,7 +129,8 @@ abstract class Observed<T> implements CoreSubscriber<T>, Subscription {
             }
         }
         Context c = context;
-        if (isParent()) {
+        if (callId != null && isParent()) {
+            // Only callbacks need it: the calls nested in this one take its id as their parent's.
             c = c.put(Observed.class, this);
         }
         if (observation != null) {
