@@ -202,7 +202,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
         md.append("- **Measures**: latencies are client-side, per call, in an HdrHistogram; peak threads are ")
                 .append("`ThreadMXBean`'s peak live thread count of the client JVM (all its threads) during the ")
                 .append("measured phase; peak heap is the largest heap-used value sampled every 5 ms then (garbage not ")
-                .append("yet collected included).\n");
+                .append("yet collected included); client CPU per call (closed loop) is the client JVM's CPU time in the ")
+                .append("measured phase over the calls completed, which other load on the machine disturbs less than ")
+                .append("throughput.\n");
         md.append("- **Ratios**: `x raw` and `x predict` compare speed with `reactor-netty-raw` and `dspex-predict`: ")
                 .append("throughput ÷ theirs for calls, their time ÷ this time for streams (time to last chunk); ")
                 .append("above 1 is faster.\n\n");
@@ -226,9 +228,11 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             md.append("## ").append(s.name()).append("\n\n").append(describe(s, load)).append("\n\n");
             switch (s.kind()) {
                 case CLOSED_LOOP:
-                    table(md, s, rows, List.of("throughput/s", "p50 ms", "p99 ms", "peak threads", "peak heap MB"),
+                    table(md, s, rows, List.of("throughput/s", "p50 ms", "p99 ms", "peak threads", "peak heap MB",
+                                    "client CPU us/call"),
                             List.of(r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 2), r -> fmt(r.p99Ms(), 2),
-                                    r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0)),
+                                    r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
+                                    r -> fmt(r.clientCpuUsPerCall(), 1)),
                             Result::throughputPerS, true);
                     break;
                 case BURST:

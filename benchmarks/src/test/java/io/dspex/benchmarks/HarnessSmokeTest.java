@@ -61,6 +61,7 @@ class HarnessSmokeTest {
         }
         JsonNode first = runs.get(0);
         assertThat(first.path("p50_ms").isNumber()).isTrue();
+        assertThat(first.path("client_cpu_us_per_call").asDouble()).as("closed loop measures client CPU").isPositive();
         assertThat(first.path("wall_s").isNull()).as("closed loop measures no wall time").isTrue();
         JsonNode stream = find(runs, "stream-200", Scenario.PREDICT);
         assertThat(stream.path("first_chunk_p50_ms").isNumber()).isTrue();
@@ -76,7 +77,7 @@ class HarnessSmokeTest {
                 "## stream-200", "## evaluate-10k-50ms", "| langchain4j |", "| openai-java |", "x raw",
                 "| reactor-netty-raw-wheel |", "cold-pool wall s",
                 "dspex-predict >= 0.85x reactor-netty-raw", "dspex-predict-observed >= 0.90x dspex-predict",
-                "| dspex-predict-observed |", "JMH not run");
+                "| dspex-predict-observed |", "client CPU us/call", "JMH not run");
         assertThat(text).containsPattern("\\| (\\*\\*met\\*\\*|\\*\\*missed\\*\\*) \\|");
     }
 
