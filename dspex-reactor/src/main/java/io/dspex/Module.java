@@ -60,7 +60,9 @@ public abstract class Module implements Program, Cloneable {
 
     /**
      * Runs this module on one example's inputs (DSPy's {@code module(**inputs)}): lazily, each subscription an
-     * independent run of {@link #run(Example)}. Final so that every module call passes through one place.
+     * independent run of {@link #run(Example)}. Final so that every module call passes through one place: there the
+     * run's {@link ForwardObserver} (the callbacks and observation registry of its settings) sees the call start and
+     * end.
      *
      * @param inputs the inputs (an example's input keys when marked, else all its keys)
      * @return a lazy {@code Mono} of the prediction; an {@link IllegalArgumentException} signal when the inputs are

@@ -242,6 +242,20 @@ class CallbackTest {
     }
 
     @Test
+    void aStreamedCallReportsTheSameEvents() {
+        Recorder rec = new Recorder();
+        List<io.dspex.StreamEvent> events = Predict.of("question -> answer").withLm(new SeqLm(Fixtures.REPLY))
+                .stream(Map.of("question", "q"))
+                .contextWrite(Settings.empty().withCallbacks(List.of(rec)).asContext())
+                .collectList().block(Duration.ofSeconds(10));
+
+        assertThat(events.get(events.size() - 1)).isInstanceOf(io.dspex.StreamEvent.Done.class);
+        rec.assertBalanced();
+        assertThat(rec.events).containsExactly("module>Predict{question=q}", "format>question -> answer", "<format",
+                "lm>", "<lm", "parse>ChatAdapter", "<parse", "<module");
+    }
+
+    @Test
     void chainOfThoughtReportsItselfAndItsPredictor() {
         Recorder rec = new Recorder();
         String reply = "[[ ## reasoning ## ]]\nr\n\n[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]";
