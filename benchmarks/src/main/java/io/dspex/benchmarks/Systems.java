@@ -23,7 +23,6 @@ import io.dspex.observe.LmMeterObservationHandler;
 import io.dspex.predict.Predict;
 import io.dspex.predict.Settings;
 import io.dspex.test.MockLmServer;
-import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
@@ -253,11 +252,11 @@ final class Systems {
     /** {@code Predict.forward} with the ChatAdapter: formatting, the call, parsing. */
     /**
      * {@code Predict.forward}/{@code stream}; observed, every call runs with an {@code ObservationRegistry} in its
-     * Context (as {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers are those
-     * of a service: a timer per observation ({@code DefaultMeterObservationHandler}), the gen_ai meters
-     * ({@code LmMeterObservationHandler}), both into a {@code SimpleMeterRegistry}, and spans through
-     * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes two observations (the
-     * predictor and its request to the model).
+     * Context (as {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers record the
+     * gen_ai meters ({@code LmMeterObservationHandler}) into a {@code SimpleMeterRegistry} and spans through
+     * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes two observations (the predictor
+     * and its request to the model). Micrometer's own {@code DefaultMeterObservationHandler} (a timer and a long
+     * task timer per observation) is the application's choice and is not included.
      */
     static final class PredictTarget implements Target {
         private final OpenAiCompatibleLm lm;
@@ -272,7 +271,6 @@ final class Systems {
             if (observed) {
                 ObservationRegistry observations = ObservationRegistry.create();
                 observations.observationConfig()
-                        .observationHandler(new DefaultMeterObservationHandler(meters))
                         .observationHandler(new LmMeterObservationHandler(meters))
                         .observationHandler(new DefaultTracingObservationHandler(Tracer.NOOP));
                 this.settings = Settings.empty().withObservationRegistry(observations).asContext();

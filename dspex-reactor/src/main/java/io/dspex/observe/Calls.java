@@ -70,6 +70,25 @@ final class Calls {
 
     // ------------------------------------------------------------------ module calls
 
+    /** A module call whose subscribers are observed by a given instrumentation (the run's, resolved already). */
+    static final class ModuleCalls extends MonoOperator<Prediction, Prediction> {
+        private final Instrumentation ins;
+        private final Program module;
+        private final Example inputs;
+
+        ModuleCalls(Mono<Prediction> source, Instrumentation ins, Program module, Example inputs) {
+            super(source);
+            this.ins = ins;
+            this.module = module;
+            this.inputs = inputs;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Prediction> actual) {
+            new ModuleCall(actual, ins, module, inputs).subscribeTo(source);
+        }
+    }
+
     static final class ModuleCall extends Observed<Prediction> {
         private final Program module;
         private final Example inputs;

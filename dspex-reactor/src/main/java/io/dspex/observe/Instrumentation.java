@@ -119,7 +119,7 @@ public final class Instrumentation extends ForwardObserver {
         if (!isActive()) {
             return forward;
         }
-        return new Hooked<>(forward, (actual, ins) -> new Calls.ModuleCall(actual, ins, module, inputs), this);
+        return new Calls.ModuleCalls(forward, this, module, inputs);
     }
 
     /**
