@@ -439,13 +439,16 @@ final class Calls {
     // ------------------------------------------------------------------ GenAI key values of a model
 
     /**
-     * What a model's id tells about it: OpenAI-compatible clients say {@code openai-compatible:<base URL>|<model>},
-     * so the provider is {@code "openai"} (OpenTelemetry's value for the OpenAI API and the servers that speak it),
-     * and the model and server come from the id. Another model's provider is the lower-case scheme its id starts
-     * with ({@code "ollama:..."}), else {@code "_OTHER"}; its model is the request's.
+     * What a model's id tells about it. The library's clients say {@code <scheme>:<base URL>|<model>[|...]}
+     * ({@code openai-compatible:}, and {@code anthropic:} and {@code gemini:} for the native clients), so the provider
+     * comes from the scheme, with OpenTelemetry's names ({@code openai} for the OpenAI API and the servers that speak
+     * it, {@code anthropic}, {@code gcp.gemini}), and the model and server from the rest. Another model's provider is
+     * the lower-case scheme its id starts with ({@code "ollama:..."}), else {@code "_OTHER"}; its model is the
+     * request's.
      */
     static final class LmKeys {
-        private static final String OPENAI_COMPATIBLE = "openai-compatible:";
+        private static final Map<String, String> PROVIDERS = Map.of("openai-compatible", "openai",
+                "anthropic", "anthropic", "gemini", "gcp.gemini");
         private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9._-]{0,31}");
         /** The keys of the model seen last: most programs call one model, whose id is a constant string. */
         private static volatile @Nullable LmKeys last;
@@ -483,30 +486,27 @@ final class Calls {
         }
 
         static LmKeys parse(String id) {
-            if (id.startsWith(OPENAI_COMPATIBLE)) {
-                String rest = id.substring(OPENAI_COMPATIBLE.length());
-                int bar = rest.indexOf('|');
-                String base = bar < 0 ? rest : rest.substring(0, bar);
-                String model = null;
-                if (bar >= 0) {
-                    int next = rest.indexOf('|', bar + 1);
-                    model = rest.substring(bar + 1, next < 0 ? rest.length() : next);
-                }
-                String host = null;
-                String port = "";
-                try {
-                    URI uri = URI.create(base);
-                    host = uri.getHost();
-                    int p = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-                    port = Integer.toString(p);
-                } catch (IllegalArgumentException e) {
-                    host = null;
-                }
-                return new LmKeys(id, "openai", model == null || model.isEmpty() ? null : model, host, port);
-            }
             int colon = id.indexOf(':');
             String scheme = colon > 0 ? id.substring(0, colon) : "";
-            return new LmKeys(id, SCHEME.matcher(scheme).matches() ? scheme : "_OTHER", null, null, "");
+            String known = PROVIDERS.get(scheme);
+            String provider = known != null ? known : SCHEME.matcher(scheme).matches() ? scheme : "_OTHER";
+            int bar = colon > 0 ? id.indexOf('|', colon) : -1;
+            if (known == null || bar < 0) {
+                return new LmKeys(id, provider, null, null, "");
+            }
+            int next = id.indexOf('|', bar + 1);
+            String model = id.substring(bar + 1, next < 0 ? id.length() : next);
+            String host = null;
+            String port = "";
+            try {
+                URI uri = URI.create(id.substring(colon + 1, bar));
+                host = uri.getHost();
+                int p = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+                port = Integer.toString(p);
+            } catch (IllegalArgumentException e) {
+                host = null;
+            }
+            return new LmKeys(id, provider, model.isEmpty() ? null : model, host, port);
         }
     }
 }

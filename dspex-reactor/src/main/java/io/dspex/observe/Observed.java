@@ -133,7 +133,8 @@ abstract class Observed<T> implements CoreSubscriber<T>, Subscription {
             // Only callbacks need it: the calls nested in this one take its id as their parent's.
             c = c.put(Observed.class, this);
         }
-        if (observation != null) {
+        if (observation != null && !observation.isNoop()) {
+            // A no-op one (switched off by an ObservationPredicate) is no parent: nested calls keep the caller's.
             c = c.put(OBSERVATION_KEY, observation);
         }
         context = c;

@@ -56,6 +56,11 @@
  * model, as OpenTelemetry's client spans are, so that the duration meter times the model and error rates count
  * each failed request.
  *
+ * <p><b>Cost.</b> Each observation costs what Micrometer and the registered handlers make of it (a tracing handler
+ * and a meter handler: a few microseconds and kilobytes per call). Switch kinds off with Micrometer's predicate,
+ * e.g. {@code observationConfig().observationPredicate((name, c) -> !name.equals("dspex.module"))}: the requests
+ * then nest directly in the caller's observation.
+ *
  * <p><b>Content.</b> No observation records a prompt, a reply, inputs or outputs, and none ever records an API key
  * (no request holds one). Opt in to prompts and replies with {@link io.dspex.observe.LmContentObservationFilter}.
  *

@@ -232,6 +232,20 @@ class ObservationTest {
     }
 
     @Test
+    void aPredicateCanSwitchModuleObservationsOffAndRequestsNestInTheCallersObservation() {
+        registry.observationConfig().observationPredicate((name, context) ->
+                !name.equals(Instrumentation.MODULE_OBSERVATION));
+        Observation caller = Observation.start("caller", registry);
+        twoStep(new SeqLm(Fixtures.REPLY)).contextWrite(c -> c.put("micrometer.observation", caller))
+                .block(Duration.ofSeconds(10));
+        caller.stop();
+
+        assertThat(stopped.named(Instrumentation.MODULE_OBSERVATION)).isEmpty();
+        List<Observation.Context> requests = stopped.named(Instrumentation.LM_OBSERVATION);
+        assertThat(requests).hasSize(2).allSatisfy(r -> assertThat(parent(r)).isSameAs(caller.getContext()));
+    }
+
+    @Test
     void anEvaluationIsTheParentOfItsProgramsCalls() {
         List<Example> devset = List.of(Example.of(Map.of("question", "a", "verdict", "ok")).withInputs("question"));
         Evaluate.builder().devset(devset).metric(Metrics.exactMatch("verdict")).build()
