@@ -20,9 +20,9 @@ import reactor.util.context.ContextView;
  * One observed call: a subscriber between the caller and the call that fires the start callbacks and starts the
  * observation when subscribed, and fires the end callbacks and stops the observation exactly once, on the first of
  * value, error, empty completion or cancellation, before passing the signal on (so a child always ends before its
- * parent). Upstream sees a Context that holds this call (for the parent id and the attempt counter of nested calls)
- * and, when observed, the observation under Micrometer's key, where Reactor Netty and Reactor's own
- * {@code Micrometer.observation} look for a parent too.
+ * parent; on cancellation upstream is cancelled first, for the same order). Upstream sees a Context that holds this
+ * call when callbacks need its id (the parent id of nested calls) and, when observed, the observation under
+ * Micrometer's key, where Reactor Netty and Reactor's own {@code Micrometer.observation} look for a parent too.
  *
  * @param <T> the value type
  */
