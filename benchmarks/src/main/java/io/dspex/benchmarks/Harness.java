@@ -192,7 +192,8 @@ public final class Harness {
         return new Result(first.scenario(), first.system(), med(ok, Result::throughputPerS), med(ok, Result::p50Ms),
                 med(ok, Result::p99Ms), med(ok, Result::wallS), med(ok, Result::coldWallS), medInt(ok, Result::peakThreads),
                 med(ok, Result::peakHeapMb), med(ok, Result::firstChunkP50Ms), med(ok, Result::firstChunkP99Ms),
-                medLong(ok, Result::completed), medLong(ok, Result::errors), ok.size(), note);
+                medLong(ok, Result::completed), medLong(ok, Result::errors), ok.size(), note,
+                med(ok, Result::clientCpuUsPerCall));
     }
 
     private static Double med(List<Result> rs, Function<Result, Double> f) {

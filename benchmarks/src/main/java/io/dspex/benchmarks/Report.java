@@ -84,10 +84,11 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.LANGCHAIN4J, 2.0));
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.OPENAI_JAVA, 1.5));
             t.add(throughputRatio(z, Scenario.LM_CALL, Scenario.RAW, 0.9));
+            t.add(throughputRatio(z, Scenario.PREDICT_OBSERVED, Scenario.PREDICT, 0.9));
         }
         String b = Scenario.LATENCY_1S.name();
         if (has(b)) {
-            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT)) {
+            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT, Scenario.PREDICT_OBSERVED)) {
                 Optional<Result> r = find(b, sys);
                 Double wall = r.map(Result::wallS).orElse(null);
                 Double cold = r.map(Result::coldWallS).orElse(null);
@@ -191,7 +192,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("own way.\n");
         md.append("- **Systems**: `reactor-netty-raw` (bare `HttpClient` POST: the limit of the stack), `reactor-netty-raw-wheel` (zero-latency only: the same given the two settings `OpenAiCompatibleLm` uses, its pending-acquire timer and a parsed `URI`, to show what those choices alone are worth; targets compare with `reactor-netty-raw`), ")
                 .append("`dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` (`Predict.forward` / ")
-                .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `langchain4j` (")
+                .append("`stream` with the `ChatAdapter`: formatting, call, parsing), `dspex-predict-observed` (the same ")
+                .append("with observations on: the gen_ai meters into a `SimpleMeterRegistry` and spans to the no-op ")
+                .append("tracer; two observations per call), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")
                 .append("of the concurrency; `OpenAiStreamingChatModel` for streams), `openai-java` (the official SDK's ")
                 .append("async OkHttp client with its defaults; it caps requests in flight at OkHttp's 64). ")
@@ -199,7 +202,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
         md.append("- **Measures**: latencies are client-side, per call, in an HdrHistogram; peak threads are ")
                 .append("`ThreadMXBean`'s peak live thread count of the client JVM (all its threads) during the ")
                 .append("measured phase; peak heap is the largest heap-used value sampled every 5 ms then (garbage not ")
-                .append("yet collected included).\n");
+                .append("yet collected included); client CPU per call (closed loop) is the client JVM's CPU time in the ")
+                .append("measured phase over the calls completed, which other load on the machine disturbs less than ")
+                .append("throughput.\n");
         md.append("- **Ratios**: `x raw` and `x predict` compare speed with `reactor-netty-raw` and `dspex-predict`: ")
                 .append("throughput ÷ theirs for calls, their time ÷ this time for streams (time to last chunk); ")
                 .append("above 1 is faster.\n\n");
@@ -223,9 +228,11 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             md.append("## ").append(s.name()).append("\n\n").append(describe(s, load)).append("\n\n");
             switch (s.kind()) {
                 case CLOSED_LOOP:
-                    table(md, s, rows, List.of("throughput/s", "p50 ms", "p99 ms", "peak threads", "peak heap MB"),
+                    table(md, s, rows, List.of("throughput/s", "p50 ms", "p99 ms", "peak threads", "peak heap MB",
+                                    "client CPU us/call"),
                             List.of(r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 2), r -> fmt(r.p99Ms(), 2),
-                                    r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0)),
+                                    r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
+                                    r -> fmt(r.clientCpuUsPerCall(), 1)),
                             Result::throughputPerS, true);
                     break;
                 case BURST:

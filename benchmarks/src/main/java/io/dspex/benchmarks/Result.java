@@ -22,6 +22,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param errors         calls that failed in the measured phase
  * @param iterations     how many iterations the median is of (1 for a single iteration)
  * @param note           what went wrong or what to know, or null
+ * @param clientCpuUsPerCall closed loop: CPU time of the client JVM (all its threads) per completed call in the
+ *                       measured phase, in microseconds; less sensitive to other load on the machine than throughput
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 record Result(
@@ -39,19 +41,21 @@ record Result(
         @JsonProperty("completed") Long completed,
         @JsonProperty("errors") Long errors,
         @JsonProperty("iterations") Integer iterations,
-        @JsonProperty("note") String note) {
+        @JsonProperty("note") String note,
+        @JsonProperty("client_cpu_us_per_call") Double clientCpuUsPerCall) {
 
     static Result failed(String scenario, String system, String note) {
-        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note);
+        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note,
+                null);
     }
 
     Result withNote(String n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, clientCpuUsPerCall);
     }
 
     Result withIterations(int n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, clientCpuUsPerCall);
     }
 }

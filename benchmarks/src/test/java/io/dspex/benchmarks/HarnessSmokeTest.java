@@ -19,7 +19,7 @@ class HarnessSmokeTest {
 
     private static final List<Scenario> TINY = List.of(
             new Scenario("zero-latency-c64", Scenario.Kind.CLOSED_LOOP, 0, -1, Scenario.ZERO_LATENCY.systems()),
-            new Scenario("latency-1s-10k", Scenario.Kind.BURST, 20, -1, Scenario.CLIENTS),
+            new Scenario("latency-1s-10k", Scenario.Kind.BURST, 20, -1, Scenario.LATENCY_1S.systems()),
             new Scenario("stream-200", Scenario.Kind.STREAMS, 0, 0, Scenario.CLIENTS),
             new Scenario("evaluate-10k-50ms", Scenario.Kind.EVALUATE, 10, -1, Scenario.EVALUATE_10K.systems()));
 
@@ -48,7 +48,7 @@ class HarnessSmokeTest {
         assertThat(root.path("jdk").asText()).isNotBlank();
         assertThat(root.path("cpus").asInt()).isPositive();
         JsonNode runs = root.path("runs");
-        assertThat(runs).hasSize(6 + 5 + 5 + 2);
+        assertThat(runs).hasSize(7 + 6 + 5 + 2);
         for (JsonNode run : runs) {
             String where = run.path("scenario").asText() + "/" + run.path("system").asText();
             for (String field : List.of("scenario", "system", "throughput_per_s", "p50_ms", "p99_ms", "wall_s",
@@ -61,6 +61,7 @@ class HarnessSmokeTest {
         }
         JsonNode first = runs.get(0);
         assertThat(first.path("p50_ms").isNumber()).isTrue();
+        assertThat(first.path("client_cpu_us_per_call").asDouble()).as("closed loop measures client CPU").isPositive();
         assertThat(first.path("wall_s").isNull()).as("closed loop measures no wall time").isTrue();
         JsonNode stream = find(runs, "stream-200", Scenario.PREDICT);
         assertThat(stream.path("first_chunk_p50_ms").isNumber()).isTrue();
@@ -75,7 +76,8 @@ class HarnessSmokeTest {
         assertThat(text).contains("## Machine", "## Method", "## Targets", "## zero-latency-c64", "## latency-1s-10k",
                 "## stream-200", "## evaluate-10k-50ms", "| langchain4j |", "| openai-java |", "x raw",
                 "| reactor-netty-raw-wheel |", "cold-pool wall s",
-                "dspex-predict >= 0.85x reactor-netty-raw", "JMH not run");
+                "dspex-predict >= 0.85x reactor-netty-raw", "dspex-predict-observed >= 0.90x dspex-predict",
+                "| dspex-predict-observed |", "client CPU us/call", "JMH not run");
         assertThat(text).containsPattern("\\| (\\*\\*met\\*\\*|\\*\\*missed\\*\\*) \\|");
     }
 
