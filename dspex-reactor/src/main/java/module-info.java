@@ -42,6 +42,7 @@ module io.dspex.reactor {
     requires com.github.benmanes.caffeine;
     requires org.slf4j;
     requires me.tongfei.progressbar;
+    requires org.apache.lucene.core;
 
     exports io.dspex;
     exports io.dspex.adapter;
@@ -50,6 +51,7 @@ module io.dspex.reactor {
     exports io.dspex.lm;
     exports io.dspex.optimize;
     exports io.dspex.predict;
+    exports io.dspex.retrieve;
     exports io.dspex.signature;
 
     opens io.dspex to com.fasterxml.jackson.databind;
