@@ -94,8 +94,12 @@ final class EmbeddingDiskCache {
         long written = in.getLong();
         int count = in.getInt();
         int dim = in.getInt();
-        if (count != expectedCount || dim < 1 || (long) count * dim * 4 != bytes.length - HEADER) {
-            warnOnce(path, "is truncated or holds " + count + " vectors for a batch of " + expectedCount);
+        if (count != expectedCount) {
+            warnOnce(path, "holds " + count + " vectors for a batch of " + expectedCount);
+            return null;
+        }
+        if (dim < 1 || (long) count * dim * 4 != bytes.length - HEADER) {
+            warnOnce(path, "is truncated (" + bytes.length + " bytes for " + count + " vectors of " + dim + ")");
             return null;
         }
         if (expireAfterWrite != null && nowMillis.getAsLong() - written >= expireAfterWrite.toMillis()) {
