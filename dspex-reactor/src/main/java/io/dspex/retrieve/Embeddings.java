@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -45,7 +46,8 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p><b>Threads.</b> Building embeds through the embedder and builds the graph on {@code boundedElastic} threads
  * (one indexing thread per core). A search of more than a few hundred passages runs on
- * {@code Schedulers.parallel()}, never on the caller's event loop. Saving and loading are file work on
+ * {@code Schedulers.parallel()}, never on the caller's event loop; an exact search of a large matrix is split into
+ * slices of rows searched side by side, one per core. Saving and loading are file work on
  * {@code boundedElastic}.
  *
  * <p><b>Save and load.</b> {@link #save(Path)} writes the corpus, the vectors and the graph to a directory, and
@@ -72,6 +74,8 @@ public final class Embeddings implements AutoCloseable {
     private static final int DEFAULT_BEAM_WIDTH = 100;
     private static final int MAX_CONN = 512;
     private static final int MAX_BEAM = 3200;
+    /** From this many passages the graph is built by one indexing thread per core. */
+    private static final int PARALLEL_BUILD_ROWS = 50_000;
     /** Below this many floats in the matrix a search is cheaper than a thread hop: it runs on the caller. */
     private static final long INLINE_FLOATS = 1 << 18;
 
@@ -176,14 +180,9 @@ public final class Embeddings implements AutoCloseable {
                         }
                         return vs;
                     })
-                    .publishOn(heavy() ? Schedulers.parallel() : Schedulers.immediate())
-                    .map(vs -> {
-                        List<List<Passage>> out = new ArrayList<>(vs.size());
-                        for (float[] v : vs) {
-                            out.add(searchNow(normalize ? Vectors.normalized(v) : v, k));
-                        }
-                        return out;
-                    });
+                    .flatMapMany(vs -> Flux.fromIterable(vs)
+                            .concatMap(v -> searchVector(normalize ? Vectors.normalized(v) : v, k)))
+                    .collectList();
         });
     }
 
@@ -204,14 +203,50 @@ public final class Embeddings implements AutoCloseable {
             checkK(k);
             Vectors.check(List.of(vector), 1, 0, "the query vector");
             checkDimension(vector);
-            float[] q = normalize ? Vectors.normalized(vector) : vector.clone();
-            Mono<List<Passage>> search = Mono.fromCallable(() -> searchNow(q, k));
-            return heavy() ? search.subscribeOn(Schedulers.parallel()) : search;
+            return searchVector(normalize ? Vectors.normalized(vector) : vector.clone(), k);
         });
     }
 
-    private boolean heavy() {
-        return graph != null || (long) corpus.size() * dim >= INLINE_FLOATS;
+    /**
+     * Searches with a checked, normalized query vector: through the graph on a parallel thread; exactly on the
+     * caller's thread for a small matrix, else in slices of rows side by side on the parallel scheduler (one per
+     * core), whose best k are merged.
+     */
+    private Mono<List<Passage>> searchVector(float[] q, int k) {
+        if (graph != null) {
+            return Mono.fromCallable(() -> graphSearch(q, k)).subscribeOn(Schedulers.parallel());
+        }
+        int rows = corpus.size();
+        long floats = (long) rows * dim;
+        if (floats < INLINE_FLOATS) {
+            return Mono.fromCallable(() -> passages(scan(q, k, 0, rows)));
+        }
+        int slices = (int) Math.max(1, Math.min(Schedulers.DEFAULT_POOL_SIZE, floats / INLINE_FLOATS));
+        int per = (rows + slices - 1) / slices;
+        return Flux.range(0, slices)
+                .flatMap(s -> Mono.fromCallable(() -> scan(q, k, s * per, Math.min(rows, (s + 1) * per)))
+                        .subscribeOn(Schedulers.parallel()), slices)
+                .reduce((a, b) -> {
+                    float[] scores = new float[b.size()];
+                    int[] at = b.sorted(scores);
+                    for (int i = 0; i < at.length; i++) {
+                        a.offer(scores[i], at[i]);
+                    }
+                    return a;
+                })
+                .map(this::passages);
+    }
+
+    /** The best k of rows {@code from} (inclusive) to {@code to} (exclusive), by exact dot product. */
+    private TopK scan(float[] q, int k, int from, int to) {
+        TopK top = new TopK(k);
+        for (int r = from, off = from * dim; r < to; r++, off += dim) {
+            float score = Vectors.dot(matrix, off, q, 0, dim);
+            if (score >= top.threshold()) {
+                top.offer(score, r);
+            }
+        }
+        return top;
     }
 
     private void checkK(int k) {
@@ -231,25 +266,23 @@ public final class Embeddings implements AutoCloseable {
         }
     }
 
-    private List<Passage> searchNow(float[] q, int k) {
-        TopK top = new TopK(k);
-        if (graph == null) {
-            for (int r = 0, off = 0; r < corpus.size(); r++, off += dim) {
-                top.offer(Vectors.dot(matrix, off, q, 0, dim), r);
-            }
-        } else {
-            int wanted = Math.min(corpus.size(), Math.max(k, settings.candidates() > 0 ? settings.candidates()
-                    : Math.max(100, 10 * k)));
-            int[] candidates;
-            try {
-                candidates = graph.candidates(q, wanted);
-            } catch (IOException e) {
-                throw new UncheckedIOException("the HNSW search failed", e);
-            }
-            for (int r : candidates) {
-                top.offer(Vectors.dot(matrix, r * dim, q, 0, dim), r);
-            }
+    private List<Passage> graphSearch(float[] q, int k) {
+        int wanted = Math.min(corpus.size(), Math.max(k, settings.candidates() > 0 ? settings.candidates()
+                : Math.max(100, 10 * k)));
+        int[] candidates;
+        try {
+            candidates = graph.candidates(q, wanted);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the HNSW search failed", e);
         }
+        TopK top = new TopK(k);
+        for (int r : candidates) {
+            top.offer(Vectors.dot(matrix, r * dim, q, 0, dim), r);
+        }
+        return passages(top);
+    }
+
+    private List<Passage> passages(TopK top) {
         float[] scores = new float[top.size()];
         int[] rows = top.sorted(scores);
         List<Passage> out = new ArrayList<>(rows.length);
@@ -696,8 +729,11 @@ public final class Embeddings implements AutoCloseable {
             HnswIndex graph = null;
             if (texts.size() >= settings.bruteForceThreshold() && dim <= HnswIndex.MAX_DIMENSIONS) {
                 try {
+                    // Several indexing threads build a graph each, which the merge then joins: worth it only when
+                    // the graphs are large.
+                    int threads = texts.size() < PARALLEL_BUILD_ROWS ? 1 : Runtime.getRuntime().availableProcessors();
                     graph = HnswIndex.build(matrix, texts.size(), dim, settings.normalize(), settings.maxConn(),
-                            settings.beamWidth(), Runtime.getRuntime().availableProcessors());
+                            settings.beamWidth(), threads);
                 } catch (IOException e) {
                     throw new UncheckedIOException("could not build the HNSW index", e);
                 }

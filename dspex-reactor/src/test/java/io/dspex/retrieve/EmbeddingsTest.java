@@ -115,6 +115,29 @@ class EmbeddingsTest {
     }
 
     @Test
+    void aLargeExactIndexIsSearchedInSlicesSideBySideWithTheSameAnswer() {
+        // 6,000 x 96 floats: above the size searched on the caller's thread, so split into slices.
+        Random random = new Random(3);
+        List<float[]> rows = new ArrayList<>();
+        for (int i = 0; i < 6_000; i++) {
+            float[] v = new float[96];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) random.nextGaussian();
+            }
+            rows.add(v);
+        }
+        Embeddings big = Embeddings.builder(IntStream.range(0, rows.size()).mapToObj(i -> "r" + i).toList(),
+                texts -> Mono.empty()).vectors(rows).build().block();
+        for (int q = 0; q < 5; q++) {
+            float[] query = rows.get(q * 1_000 + 999).clone();
+            List<Integer> reference = IntStream.range(0, rows.size()).boxed()
+                    .sorted(Comparator.<Integer>comparingDouble(i -> -cosine(query, rows.get(i))).thenComparing(i -> i))
+                    .limit(7).toList();
+            assertThat(big.search(query, 7).block().stream().map(Passage::index).toList()).isEqualTo(reference);
+        }
+    }
+
+    @Test
     void theHnswGraphRecallsAtLeast95PercentOfTheExactTopTenWithExactScores() {
         assertThat(approximate.approximate()).isTrue();
         Random random = new Random(5);
