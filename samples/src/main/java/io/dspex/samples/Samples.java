@@ -24,7 +24,7 @@ import java.util.Locale;
 public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
-    public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch");
+    public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch", "rag");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -96,6 +96,7 @@ public final class Samples {
                     Integer.parseInt(args.size() > 1 ? args.get(1) : "8080"), out);
             case "batch" -> BatchSample.main(provider.lm(), arg(args, 0, null),
                     arg(args, 1, OUTPUT_DIR.resolve("answers.jsonl")), out);
+            case "rag" -> Rag.run(provider.lm(), out);
             default -> throw new IllegalStateException("unreachable: " + name);
         }
     }
