@@ -110,12 +110,19 @@ public final class RetrievalBench {
             int rounds = quick ? 3 : 5;
             double[] oursRate = new double[rounds];
             double[] theirsRate = new double[rounds];
+            double[] oursCpu = new double[rounds];
+            double[] theirsCpu = new double[rounds];
             for (int r = 0; r < rounds; r++) {
+                long c0 = cpuNanos();
                 long t0 = System.nanoTime();
                 List<float[]> v = ours.embed(sentences).block();
                 long t1 = System.nanoTime();
+                long c1 = cpuNanos();
                 theirs.embedAll(segments);
                 long t2 = System.nanoTime();
+                long c2 = cpuNanos();
+                oursCpu[r] = (c1 - c0) / 1e6 / sentences.size();
+                theirsCpu[r] = (c2 - c1) / 1e6 / sentences.size();
                 if (v.size() != sentences.size()) {
                     throw new IllegalStateException("wrong count");
                 }
@@ -127,6 +134,8 @@ public final class RetrievalBench {
             out.put("dspex_local_sentences_per_s", median(oursRate));
             out.put("langchain4j_sentences_per_s", median(theirsRate));
             out.put("ratio", median(oursRate) / median(theirsRate));
+            out.put("cpu_ms_per_sentence_dspex_local", median(oursCpu));
+            out.put("cpu_ms_per_sentence_langchain4j", median(theirsCpu));
             out.put("rounds", rounds);
 
             // One short query, as a search embeds it.
@@ -191,10 +200,13 @@ public final class RetrievalBench {
             index.search(data.queries.get(i % data.queries.size()), 10).block();
         }
         double[] ms = new double[data.queries.size()];
+        double[] cpu = new double[data.queries.size()];
         for (int i = 0; i < ms.length; i++) {
+            long c = cpuNanos();
             long s = System.nanoTime();
             List<Passage> found = index.search(data.queries.get(i), 10).block();
             ms[i] = (System.nanoTime() - s) / 1e6;
+            cpu[i] = (cpuNanos() - c) / 1e6;
             if (found.size() != 10) {
                 throw new IllegalStateException("expected 10 passages");
             }
@@ -203,6 +215,7 @@ public final class RetrievalBench {
         out.put("k", 10);
         out.put("p50_ms", percentile(ms, 50));
         out.put("p99_ms", percentile(ms, 99));
+        out.put("cpu_ms_per_query_p50", percentile(cpu, 50));
         out.put("matrix_mb", (double) size * DIM * 4 / (1 << 20));
         System.err.printf(Locale.ROOT, "exact %d: p50 %.2f ms p99 %.2f ms%n", size, percentile(ms, 50),
                 percentile(ms, 99));
@@ -218,15 +231,18 @@ public final class RetrievalBench {
         out.put("dimension", DIM);
         System.gc();
         long heapBefore = usedHeap();
+        long c0 = cpuNanos();
         long t0 = System.nanoTime();
         Embeddings index = Embeddings.builder(data.names(), unused).vectors(data.rows).build().block();
         double buildS = (System.nanoTime() - t0) / 1e9;
+        double buildCpuS = (cpuNanos() - c0) / 1e9;
         System.gc();
         long heapAfter = usedHeap();
         if (!index.approximate()) {
             throw new IllegalStateException("expected an HNSW index");
         }
         out.put("build_s", buildS);
+        out.put("build_cpu_s", buildCpuS);
         out.put("index_heap_mb", (heapAfter - heapBefore) / (double) (1 << 20));
         out.put("of_which_exact_matrix_mb", (double) size * DIM * 4 / (1 << 20));
         System.err.printf(Locale.ROOT, "hnsw %d built in %.1f s, heap +%.0f MB%n", size, buildS,
@@ -241,11 +257,14 @@ public final class RetrievalBench {
             index.search(data.queries.get(i % data.queries.size()), 10).block();
         }
         double[] ms = new double[data.queries.size()];
+        double[] cpu = new double[data.queries.size()];
         int hits = 0;
         for (int i = 0; i < ms.length; i++) {
+            long c = cpuNanos();
             long s = System.nanoTime();
             List<Passage> found = index.search(data.queries.get(i), 10).block();
             ms[i] = (System.nanoTime() - s) / 1e6;
+            cpu[i] = (cpuNanos() - c) / 1e6;
             for (Passage p : found) {
                 if (truth.get(i).contains(p.index())) {
                     hits++;
@@ -258,6 +277,7 @@ public final class RetrievalBench {
         out.put("recall_at_10", hits / (10.0 * ms.length));
         out.put("p50_ms", percentile(ms, 50));
         out.put("p99_ms", percentile(ms, 99));
+        out.put("cpu_ms_per_query_p50", percentile(cpu, 50));
         System.err.printf(Locale.ROOT, "hnsw %d: recall@10 %.4f p50 %.2f ms p99 %.2f ms%n", size,
                 hits / (10.0 * ms.length), percentile(ms, 50), percentile(ms, 99));
         index.close();
@@ -383,6 +403,12 @@ public final class RetrievalBench {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** The JVM's CPU time (all its threads), in nanoseconds: what a measurement costs whatever the machine's load. */
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
 
     private static long usedHeap() {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
