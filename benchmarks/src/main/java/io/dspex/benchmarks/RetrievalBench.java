@@ -200,13 +200,12 @@ public final class RetrievalBench {
             index.search(data.queries.get(i % data.queries.size()), 10).block();
         }
         double[] ms = new double[data.queries.size()];
-        double[] cpu = new double[data.queries.size()];
+        // The JVM's CPU clock ticks in 10 ms here: CPU time is measured over the whole loop.
+        long cpu0 = cpuNanos();
         for (int i = 0; i < ms.length; i++) {
-            long c = cpuNanos();
             long s = System.nanoTime();
             List<Passage> found = index.search(data.queries.get(i), 10).block();
             ms[i] = (System.nanoTime() - s) / 1e6;
-            cpu[i] = (cpuNanos() - c) / 1e6;
             if (found.size() != 10) {
                 throw new IllegalStateException("expected 10 passages");
             }
@@ -215,7 +214,7 @@ public final class RetrievalBench {
         out.put("k", 10);
         out.put("p50_ms", percentile(ms, 50));
         out.put("p99_ms", percentile(ms, 99));
-        out.put("cpu_ms_per_query_p50", percentile(cpu, 50));
+        out.put("cpu_ms_per_query_mean", (cpuNanos() - cpu0) / 1e6 / ms.length);
         out.put("matrix_mb", (double) size * DIM * 4 / (1 << 20));
         System.err.printf(Locale.ROOT, "exact %d: p50 %.2f ms p99 %.2f ms%n", size, percentile(ms, 50),
                 percentile(ms, 99));
@@ -257,14 +256,12 @@ public final class RetrievalBench {
             index.search(data.queries.get(i % data.queries.size()), 10).block();
         }
         double[] ms = new double[data.queries.size()];
-        double[] cpu = new double[data.queries.size()];
         int hits = 0;
+        long cpu0 = cpuNanos();
         for (int i = 0; i < ms.length; i++) {
-            long c = cpuNanos();
             long s = System.nanoTime();
             List<Passage> found = index.search(data.queries.get(i), 10).block();
             ms[i] = (System.nanoTime() - s) / 1e6;
-            cpu[i] = (cpuNanos() - c) / 1e6;
             for (Passage p : found) {
                 if (truth.get(i).contains(p.index())) {
                     hits++;
@@ -277,7 +274,7 @@ public final class RetrievalBench {
         out.put("recall_at_10", hits / (10.0 * ms.length));
         out.put("p50_ms", percentile(ms, 50));
         out.put("p99_ms", percentile(ms, 99));
-        out.put("cpu_ms_per_query_p50", percentile(cpu, 50));
+        out.put("cpu_ms_per_query_mean", (cpuNanos() - cpu0) / 1e6 / ms.length);
         System.err.printf(Locale.ROOT, "hnsw %d: recall@10 %.4f p50 %.2f ms p99 %.2f ms%n", size,
                 hits / (10.0 * ms.length), percentile(ms, 50), percentile(ms, 99));
         index.close();
