@@ -250,11 +250,14 @@ final class WordPieceTokenizer {
                 || type == Character.OTHER_PUNCTUATION;
     }
 
-    /** The CJK Unified Ideographs blocks BERT treats as words of their own. */
+    /**
+     * The CJK Unified Ideographs blocks that Hugging Face's {@code BertNormalizer} treats as words of their own (its
+     * ranges, which start the extension-E block at U+2B920 where Google's BERT starts it at U+2B820).
+     */
     static boolean isChineseChar(int cp) {
         return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF)
                 || (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F)
-                || (cp >= 0x2B820 && cp <= 0x2CEAF) || (cp >= 0xF900 && cp <= 0xFAFF)
+                || (cp >= 0x2B920 && cp <= 0x2CEAF) || (cp >= 0xF900 && cp <= 0xFAFF)
                 || (cp >= 0x2F800 && cp <= 0x2FA1F);
     }
 }
