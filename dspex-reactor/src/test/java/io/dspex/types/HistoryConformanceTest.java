@@ -254,6 +254,20 @@ class HistoryConformanceTest {
     }
 
     @Test
+    void savedDemosHoldToolsAndToolCallsAsDspyWritesThem() throws IOException {
+        record AddArgs(int a, int b) {
+        }
+        Tool add = Tool.of("add", null, AddArgs.class, x -> Mono.just(x.a() + x.b()));
+        Predict predict = Predict.of("question, tools: list[Tool] -> answer, calls: ToolCalls").withDemos(List.of(
+                Example.of(ordered("question", "q", "tools", List.of(add), "answer", "4", "calls",
+                        ToolCalls.fromDictList(List.of(Map.of("name", "add", "args", ordered("a", 2, "b", 2))))))));
+        Path file = dir.resolve("tools.json");
+        predict.save(file);
+        Map<String, Object> saved = Json.MAPPER.readValue(Files.readString(file), new TypeReference<>() { });
+        assertThat(saved.get("demos")).isEqualTo(Dspy331Fixtures.all().get("saved_tool_demos"));
+    }
+
+    @Test
     void predictTakesAHistoryOrNoneAndSendsThePastTurns() {
         List<LmRequest> sent = new CopyOnWriteArrayList<>();
         LanguageModel lm = request -> {

@@ -139,5 +139,13 @@ predict.demos = [dspy.Example(image=dspy.Image("https://example.com/d.png"), que
                                                               "answer": "A0"}]),
                               answer="A dog.")]
 state = predict.dump_state()
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+tools_predict = dspy.Predict("question, tools: list[dspy.Tool] -> answer, calls: dspy.ToolCalls")
+tools_predict.demos = [dspy.Example(question="q", tools=[Tool(add)], answer="4",
+                                    calls=dspy.ToolCalls.from_dict_list([{"name": "add", "args": {"a": 2, "b": 2}}]))]
+tool_demos = tools_predict.dump_state()["demos"]
 reprs = {"url": repr(dspy.Image("https://example.com/a.png")), "data": repr(dspy.Image.from_path(PIC))}
-json.dump({"cases": cases, "saved_demos": state["demos"], "repr": reprs}, sys.stdout, ensure_ascii=False, indent=1)
+json.dump({"cases": cases, "saved_demos": state["demos"], "saved_tool_demos": tool_demos, "repr": reprs}, sys.stdout, ensure_ascii=False, indent=1)
