@@ -66,6 +66,7 @@ module io.dspex.reactor {
     exports io.dspex.retrieve;
     exports io.dspex.signature;
     exports io.dspex.tool;
+    exports io.dspex.types;
 
     opens io.dspex to com.fasterxml.jackson.databind;
     opens io.dspex.lm to com.fasterxml.jackson.databind;
