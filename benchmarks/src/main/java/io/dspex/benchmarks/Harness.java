@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,6 +25,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -55,9 +58,34 @@ public final class Harness {
      * @param fork       whether clients and server run in JVMs of their own (false: in this JVM, for the test)
      * @param jmh        whether to run the JMH adapter benchmarks
      * @param jfrDir     where client forks write a JFR recording, or null for none
+     * @param variants   extra systems run from another build's jar: {@code dspex-predict@<commit>} to that jar
+     *                   (run.sh {@code --compare REF} builds them); each runs wherever its base system runs
+     * @param flinkClasspath the class path of the {@code flink} scenario's fork (Flink is not in the shaded jar), or
+     *                   null when the scenario cannot run
      */
     record Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
-                  boolean fork, boolean jmh, Path jfrDir) {
+                  boolean fork, boolean jmh, Path jfrDir, Map<String, Variant> variants, String flinkClasspath) {
+
+        Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
+               boolean fork, boolean jmh, Path jfrDir) {
+            this(quick, iterations, scenarios, loads, fork, jmh, jfrDir, Map.of(), null);
+        }
+    }
+
+    /**
+     * A system run from another build: the same harness protocol, that build's code.
+     *
+     * @param jar     that build's {@code benchmarks.jar}
+     * @param commit  its commit
+     * @param subject its commit's subject line
+     */
+    record Variant(String jar, String commit, String subject) {
+    }
+
+    /** @return the system a variant runs ({@code dspex-predict} for {@code dspex-predict@abc1234}) */
+    static String baseSystem(String system) {
+        int at = system.indexOf('@');
+        return at < 0 ? system : system.substring(0, at);
     }
 
     private final Config config;
@@ -79,19 +107,66 @@ public final class Harness {
         List<Scenario> scenarios = a.has("scenarios")
                 ? Arrays.stream(a.required("scenarios").split(",")).map(String::strip).map(Scenario::named).toList()
                 : Scenario.ALL;
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        if (a.has("variants")) {
+            // name=jar=commit=subject;name=jar=commit=subject (written by run.sh --compare)
+            for (String v : a.required("variants").split(";")) {
+                String[] f = v.split("=", 4);
+                variants.put(f[0], new Variant(f[1], f[2], f.length > 3 ? f[3] : ""));
+            }
+        }
+        if (!variants.isEmpty()) {
+            scenarios = scenarios.stream().map(s -> {
+                List<String> systems = new ArrayList<>(s.systems());
+                variants.keySet().stream().filter(v -> s.systems().contains(baseSystem(v))
+                        && s.kind() == Scenario.Kind.CLOSED_LOOP).forEach(systems::add);
+                return new Scenario(s.name(), s.kind(), s.latencyMs(), s.streamInterval(), List.copyOf(systems));
+            }).toList();
+        }
+        boolean allSystems = !a.has("systems");
         if (a.has("systems")) {
             List<String> keep = Arrays.stream(a.required("systems").split(",")).map(String::strip).toList();
             scenarios = scenarios.stream().map(s -> new Scenario(s.name(), s.kind(), s.latencyMs(), s.streamInterval(),
                     s.systems().stream().filter(keep::contains).toList())).filter(s -> !s.systems().isEmpty()).toList();
         }
-        Config config = new Config(quick, (int) a.longValue("iterations", quick ? 1 : 3), scenarios,
-                s -> Load.of(s, quick), true, !a.has("no-jmh"),
-                a.has("jfr") ? Paths.get(a.required("jfr")) : null);
-        Path json = Paths.get(a.string("json", "benchmarks/target/benchmark-results.json"));
-        Path markdown = Paths.get(a.string("markdown", "BENCHMARKS.md"));
-        Report report = new Harness(config).run();
+        int iterations = (int) a.longValue("iterations", quick ? 1 : 3);
+        Config config = new Config(quick, iterations, scenarios, s -> Load.of(s, quick), true, !a.has("no-jmh"),
+                a.has("jfr") ? Paths.get(a.required("jfr")) : null, variants,
+                a.has("flink-classpath") ? a.required("flink-classpath") : null);
+        // BENCHMARKS.md and benchmarks/results/ hold full runs only: every scenario, every system, 3 iterations, JMH.
+        boolean full = !quick && !a.has("scenarios") && allSystems && iterations == 3 && config.jmh()
+                && config.flinkClasspath() != null;
+        String commit = a.string("commit", "unknown");
+        Path[] out = outputs(a, full, quick, commit, LocalDate.now(ZoneOffset.UTC).toString());
+        Path json = out[0];
+        Path markdown = out[1];
+        Report report = new Harness(config).run().withProvenance(commit, a.has("dirty"), json.getFileName().toString(),
+                full);
         report.write(json, markdown);
-        System.out.println("wrote " + json + " and " + markdown);
+        System.out.println("wrote " + json + " and " + markdown + (full ? "" : " (a " + (quick ? "quick" : "partial")
+                + " run: BENCHMARKS.md is written by full runs only)"));
+    }
+
+    /**
+     * Where a run's figures go: a full run writes {@code benchmarks/results/<date>-<commit>.json} (to be committed)
+     * and BENCHMARKS.md; a quick or partial run writes under {@code benchmarks/target/} and never BENCHMARKS.md.
+     *
+     * @return {json, markdown}
+     * @throws IllegalArgumentException when a quick or partial run is pointed at BENCHMARKS.md
+     */
+    static Path[] outputs(Args a, boolean full, boolean quick, String commit, String date) {
+        if (full) {
+            return new Path[] {Paths.get(a.string("results-dir", "benchmarks/results")).resolve(date + "-" + commit
+                    + ".json"), Paths.get(a.string("markdown", "BENCHMARKS.md"))};
+        }
+        String kind = quick ? "quick" : "partial";
+        Path json = Paths.get(a.string("json", "benchmarks/target/benchmark-results-" + kind + ".json"));
+        Path markdown = Paths.get(a.string("markdown", "benchmarks/target/BENCHMARKS-" + kind + ".md"));
+        if (markdown.getFileName().toString().equals("BENCHMARKS.md")) {
+            throw new IllegalArgumentException("a " + kind + " run does not write " + markdown + ": BENCHMARKS.md "
+                    + "comes from full runs only (every scenario and system, 3 iterations, JMH, Flink)");
+        }
+        return new Path[] {json, markdown};
     }
 
     /** Runs everything configured. */
@@ -105,6 +180,16 @@ public final class Harness {
             log("scenario " + s.name() + " " + load);
             Map<String, List<Result>> bySystem = new LinkedHashMap<>();
             s.systems().forEach(sys -> bySystem.put(sys, new ArrayList<>()));
+            if (s.kind() == Scenario.Kind.FLINK) {
+                List<Result> flink = runFlink(s);
+                flink.forEach(r -> log(String.format("  %-24s #%d %s", r.system(), r.iterations(), brief(r))));
+                iterationsAll.addAll(flink.stream().map(r -> r.withIterations(1)).toList());
+                for (Result r : flink) {
+                    bySystem.computeIfAbsent(r.system(), k -> new ArrayList<>()).add(r.withIterations(1));
+                }
+                bySystem.values().forEach(list -> results.add(summary(list)));
+                continue;
+            }
             try (Server server = startServer(s)) {
                 // Warm the server's JIT before anyone is measured: otherwise the first system meets a cold server.
                 Result warm = runClient(s, s.systems().get(0), load, server.baseUrl(), 0);
@@ -119,14 +204,19 @@ public final class Harness {
                                 && done.get(done.size() - 1).note().contains(" s deadline")) {
                             continue; // it missed the deadline once: another try would only cost the time again
                         }
+                        long before = server.connectionsOpened();
                         Result r = runClient(s, system, load, server.baseUrl(), i);
+                        long after = server.connectionsOpened();
+                        if (before >= 0 && after >= 0) {
+                            r = r.withConnectionsOpened(after - before);
+                        }
                         log(String.format("  %-24s #%d %s", system, i, brief(r)));
                         done.add(r);
                         iterationsAll.add(r);
                     }
                 }
             }
-            bySystem.values().forEach(list -> results.add(median(list)));
+            bySystem.values().forEach(list -> results.add(summary(list)));
         }
         List<Report.JmhResult> jmh = new ArrayList<>();
         String jmhNote = null;
@@ -167,6 +257,9 @@ public final class Harness {
         if (r.errors() != null && r.errors() > 0) {
             sb.append("errors ").append(r.errors()).append(' ');
         }
+        if (r.connectionsOpened() != null) {
+            sb.append("connections ").append(r.connectionsOpened()).append(' ');
+        }
         if (r.note() != null) {
             sb.append("(").append(r.note()).append(")");
         }
@@ -178,40 +271,54 @@ public final class Harness {
         System.out.flush();
     }
 
-    // ------------------------------------------------------------------ median
+    // ------------------------------------------------------------------ summary
 
-    /** The median of each field over the iterations that ran; notes of all iterations are kept. */
-    static Result median(List<Result> runs) {
+    /**
+     * The representative fork of a system: of the forks that did not fail, the one with the median primary figure
+     * (the slower of the two middle ones for an even count), every field from that same fork, so that its p50 and
+     * p99 belong together. {@code iterations} counts the forks that did not fail; {@code errors} is the sum over
+     * all forks; the notes of all forks are kept, and each failed fork is named. The report shows every fork's
+     * figure beside it ({@link Report}).
+     */
+    static Result summary(List<Result> runs) {
         Result first = runs.get(0);
-        List<Result> ok = runs.stream().filter(r -> r.completed() != null).toList();
-        List<String> notes = runs.stream().map(Result::note).filter(Objects::nonNull).distinct().toList();
+        List<Result> ok = runs.stream().filter(r -> !r.failedFork()).toList();
+        List<String> notes = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Result r = runs.get(i);
+            if (r.failedFork()) {
+                notes.add("fork " + (i + 1) + " of " + runs.size() + " failed" + (r.errors() != null && r.errors() > 0
+                        ? " (" + r.errors() + " errors)" : "") + (r.note() == null ? "" : ": " + r.note()));
+            } else if (r.note() != null && !notes.contains(r.note())) {
+                notes.add(r.note());
+            }
+        }
         String note = notes.isEmpty() ? null : String.join("; ", notes);
+        long errors = runs.stream().map(Result::errors).filter(Objects::nonNull).mapToLong(Long::longValue).sum();
         if (ok.isEmpty()) {
-            return Result.failed(first.scenario(), first.system(), note);
+            // Nothing succeeded: show the last fork's partial figures (what it completed), marked as failed.
+            Result last = runs.get(runs.size() - 1);
+            return new Result(first.scenario(), first.system(), last.throughputPerS(), last.p50Ms(), last.p99Ms(),
+                    last.wallS(), last.coldWallS(), last.peakThreads(), last.peakHeapMb(), last.firstChunkP50Ms(),
+                    last.firstChunkP99Ms(), last.completed(), errors, 0, note, last.connectionsOpened());
         }
-        return new Result(first.scenario(), first.system(), med(ok, Result::throughputPerS), med(ok, Result::p50Ms),
-                med(ok, Result::p99Ms), med(ok, Result::wallS), med(ok, Result::coldWallS), medInt(ok, Result::peakThreads),
-                med(ok, Result::peakHeapMb), med(ok, Result::firstChunkP50Ms), med(ok, Result::firstChunkP99Ms),
-                medLong(ok, Result::completed), medLong(ok, Result::errors), ok.size(), note);
+        Comparator<Result> slowerFirst = Comparator.comparingDouble(Harness::speed);
+        List<Result> sorted = ok.stream().sorted(slowerFirst).toList();
+        Result m = sorted.get((sorted.size() - 1) / 2);
+        return new Result(first.scenario(), first.system(), m.throughputPerS(), m.p50Ms(), m.p99Ms(), m.wallS(),
+                m.coldWallS(), m.peakThreads(), m.peakHeapMb(), m.firstChunkP50Ms(), m.firstChunkP99Ms(),
+                m.completed(), errors, ok.size(), note, m.connectionsOpened());
     }
 
-    private static Double med(List<Result> rs, Function<Result, Double> f) {
-        List<Double> v = rs.stream().map(f).filter(Objects::nonNull).sorted().toList();
-        if (v.isEmpty()) {
-            return null;
+    /** A fork's primary figure as a speed (higher is faster): throughput, or the inverse of a time. */
+    static double speed(Result r) {
+        if (r.scenario().equals(Scenario.STREAM_200.name()) && r.p50Ms() != null) {
+            return -r.p50Ms();
         }
-        int n = v.size();
-        return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
-    }
-
-    private static Integer medInt(List<Result> rs, Function<Result, Integer> f) {
-        Double d = med(rs, r -> f.apply(r) == null ? null : f.apply(r).doubleValue());
-        return d == null ? null : (int) Math.round(d);
-    }
-
-    private static Long medLong(List<Result> rs, Function<Result, Long> f) {
-        Double d = med(rs, r -> f.apply(r) == null ? null : f.apply(r).doubleValue());
-        return d == null ? null : Math.round(d);
+        if (r.wallS() != null && !r.scenario().equals(Scenario.ZERO_LATENCY.name())) {
+            return -r.wallS();
+        }
+        return r.throughputPerS() == null ? Double.NEGATIVE_INFINITY : r.throughputPerS();
     }
 
     // ------------------------------------------------------------------ server
@@ -220,18 +327,27 @@ public final class Harness {
     private interface Server extends AutoCloseable {
         String baseUrl();
 
+        /** @return connections the server accepted so far, or -1 when it cannot say */
+        long connectionsOpened();
+
         @Override
         void close() throws IOException, InterruptedException;
     }
 
     private Server startServer(Scenario s) throws IOException {
         Duration interval = s.streamInterval() < 0 ? null : Duration.ofMillis(s.streamInterval());
+        boolean agents = s.kind() == Scenario.Kind.AGENT;
         if (!config.fork()) {
-            MockLmServer server = MockServerMain.start(s.latencyMs(), 0, interval);
+            MockLmServer server = MockServerMain.start(s.latencyMs(), 0, interval, agents);
             return new Server() {
                 @Override
                 public String baseUrl() {
                     return server.baseUrl();
+                }
+
+                @Override
+                public long connectionsOpened() {
+                    return server.connectionsOpened();
                 }
 
                 @Override
@@ -248,6 +364,9 @@ public final class Harness {
         if (interval != null) {
             cmd.addAll(List.of("--stream-interval-ms", Long.toString(s.streamInterval())));
         }
+        if (agents) {
+            cmd.add("--agents");
+        }
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
@@ -256,10 +375,23 @@ public final class Harness {
             throw new IOException("mock server JVM did not start: " + line);
         }
         String baseUrl = "http://127.0.0.1:" + line.substring(5).strip() + "/v1";
+        java.io.PrintStream ask = new java.io.PrintStream(p.getOutputStream(), true, StandardCharsets.UTF_8);
         return new Server() {
             @Override
             public String baseUrl() {
                 return baseUrl;
+            }
+
+            @Override
+            public long connectionsOpened() {
+                try {
+                    ask.println("connections");
+                    String answer = out.readLine();
+                    return answer != null && answer.startsWith("CONNECTIONS ")
+                            ? Long.parseLong(answer.substring(12).strip()) : -1;
+                } catch (IOException | NumberFormatException e) {
+                    return -1;
+                }
             }
 
             @Override
@@ -291,8 +423,10 @@ public final class Harness {
             cmd.add("-XX:StartFlightRecording=settings=profile,filename="
                     + config.jfrDir().resolve(s.name() + "-" + system + "-" + iteration + ".jfr"));
         }
-        cmd.addAll(List.of("-cp", classpath, ClientMain.class.getName(), "--scenario", s.name(), "--system", system,
-                "--base-url", baseUrl));
+        Variant variant = config.variants().get(system);
+        // A variant runs its base system from its own build's jar, through the same protocol.
+        cmd.addAll(List.of("-cp", variant == null ? classpath : variant.jar(), ClientMain.class.getName(), "--scenario",
+                s.name(), "--system", baseSystem(system), "--base-url", baseUrl));
         cmd.addAll(load.toArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         long limitMs = load.warmupMs() + load.measureMs() + 3 * load.deadlineMs() + 60_000;
@@ -313,7 +447,59 @@ public final class Harness {
                         + String.join(" | ", tail));
             }
         }
-        return ClientMain.JSON.readValue(result[0], Result.class);
+        Result r = ClientMain.JSON.readValue(result[0], Result.class);
+        return variant == null ? r : r.withSystem(system);
+    }
+
+    // ------------------------------------------------------------------ flink
+
+    /**
+     * Runs {@link FlinkThroughput} in a JVM of its own (it starts its own server and interleaves its own
+     * iterations) and reads its JSON: one result per configuration and iteration, each configuration a system.
+     */
+    private List<Result> runFlink(Scenario s) throws IOException, InterruptedException {
+        if (config.flinkClasspath() == null) {
+            return s.systems().stream().map(sys -> Result.failed(s.name(), sys,
+                    "not run: no Flink class path (benchmarks/run.sh passes --flink-classpath)")).toList();
+        }
+        Path out = Files.createTempFile("flink-results", ".json");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseG1GC", "-cp", config.flinkClasspath(),
+                FlinkThroughput.class.getName(), "--json", out.toString(), "--latency-ms", Long.toString(s.latencyMs()),
+                "--iterations", Integer.toString(config.iterations())));
+        if (config.quick()) {
+            cmd.add("--quick");
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Deque<String> tail = new ArrayDeque<>();
+        Thread reader = new Thread(() -> readLines(p.getInputStream(), tail, new String[1]), "flink-reader");
+        reader.setDaemon(true);
+        reader.start();
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+        }
+        reader.join(10_000);
+        List<Result> results = new ArrayList<>();
+        if (Files.size(out) > 0) {
+            JsonNode root = ClientMain.JSON.readTree(out.toFile());
+            for (JsonNode c : root.path("configurations")) {
+                int i = 0;
+                for (JsonNode t : c.path("results_per_s")) {
+                    results.add(new Result(s.name(), c.path("name").asText(), t.asDouble(), null, null,
+                            c.path("wall_s").path(i).isNumber() ? c.path("wall_s").path(i).asDouble() : null, null,
+                            null, null, null, null, c.path("inputs").asLong(), 0L, ++i,
+                            String.format(Locale.ROOT, "ideal %,.0f results/s", c.path("ideal_per_s").asDouble())));
+                }
+            }
+        }
+        Files.deleteIfExists(out);
+        if (results.isEmpty()) {
+            synchronized (tail) {
+                String why = "the Flink fork produced no results (exit " + p.exitValue() + "): "
+                        + String.join(" | ", tail);
+                return s.systems().stream().map(sys -> Result.failed(s.name(), sys, why)).toList();
+            }
+        }
+        return results;
     }
 
     private static void readLines(InputStream in, Deque<String> tail, String[] result) {
@@ -379,10 +565,25 @@ public final class Harness {
         root.put("cpu_model", report.machine().cpuModel());
         root.put("memory_gb", report.machine().memoryGb());
         root.put("date", report.machine().date());
-        root.put("mode", report.config().quick() ? "quick" : "full");
+        root.put("mode", report.provenance().full() ? "full" : report.config().quick() ? "quick" : "partial");
+        root.put("commit", report.provenance().commit());
+        root.put("tree_dirty", report.provenance().dirty());
+        root.put("minutes", report.minutes());
         root.put("iterations", report.config().iterations());
+        ArrayNode scenarios = root.putArray("scenarios");
+        for (Scenario s : report.config().scenarios()) {
+            ObjectNode n = scenarios.addObject();
+            n.put("name", s.name());
+            n.put("latency_ms", s.latencyMs());
+            n.set("load", ClientMain.JSON.valueToTree(report.config().loads().apply(s)));
+            n.set("systems", ClientMain.JSON.valueToTree(s.systems()));
+        }
+        ObjectNode variants = root.putObject("variants");
+        report.config().variants().forEach((name, v) -> variants.putObject(name).put("commit", v.commit())
+                .put("subject", v.subject()));
         root.put("load_average_before", report.loadBefore());
         root.put("load_average_after", report.loadAfter());
+        // "runs": per system, the representative (median) fork; "iterations_raw": every fork, failed ones too.
         ArrayNode runs = root.putArray("runs");
         report.results().forEach(r -> runs.add(ClientMain.JSON.valueToTree(r)));
         ArrayNode all = root.putArray("iterations_raw");

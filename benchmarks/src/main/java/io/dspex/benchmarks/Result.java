@@ -1,5 +1,6 @@
 package io.dspex.benchmarks;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -22,8 +23,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param errors         calls that failed in the measured phase
  * @param iterations     how many iterations the median is of (1 for a single iteration)
  * @param note           what went wrong or what to know, or null
+ * @param connectionsOpened connections the mock server accepted while this fork ran (its warm-up included), or
+ *                       null where not counted
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
+@JsonIgnoreProperties(ignoreUnknown = true)
 record Result(
         @JsonProperty("scenario") String scenario,
         @JsonProperty("system") String system,
@@ -39,19 +43,44 @@ record Result(
         @JsonProperty("completed") Long completed,
         @JsonProperty("errors") Long errors,
         @JsonProperty("iterations") Integer iterations,
-        @JsonProperty("note") String note) {
+        @JsonProperty("note") String note,
+        @JsonProperty("connections_opened") Long connectionsOpened) {
+
+    /** The same without a connection count (every measurement starts so; the harness adds the count). */
+    Result(String scenario, String system, Double throughputPerS, Double p50Ms, Double p99Ms, Double wallS,
+           Double coldWallS, Integer peakThreads, Double peakHeapMb, Double firstChunkP50Ms, Double firstChunkP99Ms,
+           Long completed, Long errors, Integer iterations, String note) {
+        this(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, null);
+    }
 
     static Result failed(String scenario, String system, String note) {
         return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note);
     }
 
+    /** @return whether this fork failed: no measurement, an error, or a deadline missed (its note says which) */
+    boolean failedFork() {
+        return completed == null || (errors != null && errors > 0) || wallS == null && coldWallS == null
+                && note != null && note.contains("deadline");
+    }
+
     Result withNote(String n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, connectionsOpened);
     }
 
     Result withIterations(int n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, connectionsOpened);
+    }
+
+    Result withSystem(String s) {
+        return new Result(scenario, s, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, connectionsOpened);
+    }
+
+    Result withConnectionsOpened(Long n) {
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, n);
     }
 }
