@@ -10,8 +10,10 @@
 # run writes BENCHMARKS.md.
 #   --skip-build      use the jars as built
 #   --compare REF     also run dspex-predict (zero-latency-c64) from a jar built from REF (a commit, tag or branch),
-#                     as system dspex-predict@<short commit>, in the same run; repeatable. The jar is built in a git
-#                     worktree under ${TMPDIR:-/tmp} (mvn -q -o package -pl benchmarks -am -DskipTests; never install).
+#                     as system dspex-predict@<short commit>, in the same run; repeatable. The jar is built from that
+#                     commit's files (git archive) in ${TMPDIR:-/tmp}/dspex-bench-<commit> with
+#                     mvn -q -o package -pl benchmarks -am -DskipTests (never install), once; delete the directory to
+#                     rebuild. Issue 24's before/after: --compare 921d422^ --compare 921d422 (onErrorResume, retryWhen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +45,8 @@ for ref in ${compare[@]+"${compare[@]}"}; do
   dir="${TMPDIR:-/tmp}/dspex-bench-$sha"
   if [[ ! -f "$dir/benchmarks/target/benchmarks.jar" ]]; then
     echo "building dspex-predict@$sha in $dir"
-    [[ -d "$dir" ]] || git worktree add --detach "$dir" "$sha" >/dev/null
+    mkdir -p "$dir"
+    git archive "$sha" | tar -x -C "$dir"
     (cd "$dir" && mvn -B -ntp -q -o -DskipTests package -pl benchmarks -am)
   fi
   variants+="${variants:+;}dspex-predict@$sha=$dir/benchmarks/target/benchmarks.jar=$sha=$subject"
