@@ -21,6 +21,13 @@ module io.dspex.reactor {
     requires transitive org.reactivestreams;
     // Nullness annotations of the public API: needed to compile against it, not to run it.
     requires static transitive org.jspecify;
+    // In the public API: Settings.withObservationRegistry(ObservationRegistry), and LmObservationContext extends
+    // Observation.Context (whose key values are micrometer-commons' KeyValues).
+    requires transitive micrometer.observation;
+    requires transitive micrometer.commons;
+    // Only LmMeterObservationHandler (the gen_ai meters) needs it: an application that records meters has it; one
+    // that does not never loads that class.
+    requires static micrometer.core;
 
     requires reactor.netty.core;
     requires reactor.netty.http;
@@ -52,6 +59,7 @@ module io.dspex.reactor {
     exports io.dspex.data;
     exports io.dspex.evaluate;
     exports io.dspex.lm;
+    exports io.dspex.observe;
     exports io.dspex.optimize;
     exports io.dspex.predict;
     exports io.dspex.signature;

@@ -18,4 +18,7 @@ module io.dspex.samples {
     requires org.slf4j;
     // The agent sample takes the tools of an MCP server (MCP_SERVER_CMD) through the MCP Java SDK.
     requires io.modelcontextprotocol.sdk.mcp.core;
+    // The server sample's GET /metrics.
+    requires micrometer.core;
+    requires micrometer.registry.prometheus;
 }

@@ -10,12 +10,21 @@ import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.lm.Usage;
+import io.dspex.observe.Callback;
+import io.dspex.observe.LmMeterObservationHandler;
 import io.dspex.predict.Predict;
+import io.dspex.predict.Settings;
 import io.dspex.signature.Signature;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Mono;
 
 /**
@@ -64,6 +73,38 @@ public final class ModuleCheck {
         Path state = cacheDir.resolve("program.json");
         Predict.of("question -> answer").withDemos(List.of(example)).save(state);
         System.out.println("state: " + Predict.of("question -> answer").load(state).demos().size());
+
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ObservationRegistry observations = ObservationRegistry.create();
+        ConcurrentSkipListSet<String> names = new ConcurrentSkipListSet<>();
+        observations.observationConfig().observationHandler(new LmMeterObservationHandler(meters))
+                .observationHandler(new ObservationHandler<>() {
+                    @Override
+                    public void onStop(Observation.Context context) {
+                        names.add(context.getName());
+                    }
+
+                    @Override
+                    public boolean supportsContext(Observation.Context context) {
+                        return true;
+                    }
+                });
+        AtomicInteger events = new AtomicInteger();
+        Callback counting = new Callback() {
+            @Override
+            public void onLmEnd(String callId, LmResponse response, Throwable error) {
+                events.incrementAndGet();
+            }
+        };
+        Predict.of("question -> answer").withLm(answering(Mono.just(LmResponse.of(List.of(
+                        "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"), Usage.of(9, 2)))))
+                .forward(Map.of("question", "2+2?"))
+                .contextWrite(Settings.empty().withObservationRegistry(observations).withCallbacks(List.of(counting))
+                        .asContext())
+                .block();
+        System.out.println("observed: " + names + " " + events.get() + " "
+                + meters.get(LmMeterObservationHandler.TOKEN_USAGE).tag("gen_ai.token.type", "input").summary()
+                .totalAmount());
     }
 
     private static LanguageModel answering(Mono<LmResponse> answer) {

@@ -60,7 +60,9 @@ public abstract class Module implements Program, Cloneable {
 
     /**
      * Runs this module on one example's inputs (DSPy's {@code module(**inputs)}): lazily, each subscription an
-     * independent run of {@link #run(Example)}. Final so that every module call passes through one place.
+     * independent run of {@link #run(Example)}. Final so that every module call passes through one place: there the
+     * run's {@link ForwardObserver} (the callbacks and observation registry of its settings) sees the call start and
+     * end.
      *
      * <p>The prediction carries the token usage of every LM call made during this call, per model name, nested
      * modules' calls included ({@link Prediction#usageByModel()}; see {@link UsageTracker}).
@@ -75,13 +77,23 @@ public abstract class Module implements Program, Cloneable {
             return Mono.error(new IllegalArgumentException("inputs must not be null"));
         }
         Around a = around;
-        Mono<Prediction> call = a != null ? Mono.defer(() -> a.forward(inputs, withAround(null))) : Mono.defer(() -> {
-            Mono<Prediction> result = run(inputs);
-            return result != null ? result : Mono.error(new IllegalStateException(
-                    getClass().getName() + ".run returned null instead of a Mono"));
+        // Each call totals the LM usage recorded inside it, nested under its caller's total (see UsageTracker);
+        // callbacks and observations (DSPy's with_callbacks on __call__) wrap that, through the run's observer if
+        // any, so that the end events see the prediction with its usage.
+        if (a != null) {
+            return UsageTracker.scope(Mono.defer(() -> a.forward(inputs, withAround(null))));
+        }
+        return Mono.deferContextual(ctx -> {
+            ForwardObserver observer = ForwardObserver.current(ctx);
+            Mono<Prediction> call = UsageTracker.scope(Mono.defer(() -> runChecked(inputs)));
+            return observer == null ? call : observer.observe(this, inputs, call);
         });
-        // Each call totals the LM usage recorded inside it, nested under its caller's total: see UsageTracker.
-        return UsageTracker.scope(call);
+    }
+
+    private Mono<Prediction> runChecked(Example inputs) {
+        Mono<Prediction> result = run(inputs);
+        return result != null ? result : Mono.error(new IllegalStateException(
+                getClass().getName() + ".run returned null instead of a Mono"));
     }
 
     /**

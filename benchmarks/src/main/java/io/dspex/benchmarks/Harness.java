@@ -300,14 +300,15 @@ public final class Harness {
             Result last = runs.get(runs.size() - 1);
             return new Result(first.scenario(), first.system(), last.throughputPerS(), last.p50Ms(), last.p99Ms(),
                     last.wallS(), last.coldWallS(), last.peakThreads(), last.peakHeapMb(), last.firstChunkP50Ms(),
-                    last.firstChunkP99Ms(), last.completed(), errors, 0, note, last.connectionsOpened());
+                    last.firstChunkP99Ms(), last.completed(), errors, 0, note, last.clientCpuUsPerCall(),
+                    last.connectionsOpened());
         }
         Comparator<Result> slowerFirst = Comparator.comparingDouble(Harness::speed);
         List<Result> sorted = ok.stream().sorted(slowerFirst).toList();
         Result m = sorted.get((sorted.size() - 1) / 2);
         return new Result(first.scenario(), first.system(), m.throughputPerS(), m.p50Ms(), m.p99Ms(), m.wallS(),
                 m.coldWallS(), m.peakThreads(), m.peakHeapMb(), m.firstChunkP50Ms(), m.firstChunkP99Ms(),
-                m.completed(), errors, ok.size(), note, m.connectionsOpened());
+                m.completed(), errors, ok.size(), note, m.clientCpuUsPerCall(), m.connectionsOpened());
     }
 
     /** A fork's primary figure as a speed (higher is faster): throughput, or the inverse of a time. */

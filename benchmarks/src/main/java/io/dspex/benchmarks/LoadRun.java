@@ -85,16 +85,27 @@ final class LoadRun {
         recorder.getIntervalHistogram(); // discard the warm-up
         errors.set(0);
         Sampler sampler = Sampler.start();
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         Thread.sleep(load.measureMs());
         Histogram h = recorder.getIntervalHistogram();
         double seconds = (System.nanoTime() - start) / 1e9;
+        long cpu = processCpuNanos() - cpuStart;
         Sampler.Peaks peaks = sampler.stop();
         stop.set(true);
         boolean drained = stopped.await(30, TimeUnit.SECONDS);
+        Double cpuPerCall = cpuStart < 0 || h.getTotalCount() == 0 ? null
+                : Math.round(cpu / 10.0 / h.getTotalCount()) / 100.0;
         return new Result(scenario, system, h.getTotalCount() / seconds, ms(h.getValueAtPercentile(50)),
                 ms(h.getValueAtPercentile(99)), null, null, peaks.threads(), peaks.heapMb(), null, null, h.getTotalCount(),
-                errors.get(), 1, drained ? null : "in-flight calls did not finish within 30 s of the end");
+                errors.get(), 1, drained ? null : "in-flight calls did not finish within 30 s of the end", cpuPerCall);
+    }
+
+    /** @return the CPU time of this JVM's threads so far, or -1 where the JVM does not say */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     private static void loop(Systems.Target t, Recorder recorder, AtomicLong errors, AtomicBoolean stop,
@@ -166,7 +177,7 @@ final class LoadRun {
         Result result(String scenario, String system, Double coldSeconds, String note) {
             return new Result(scenario, system, ok / seconds, ms(latencies.getValueAtPercentile(50)),
                     ms(latencies.getValueAtPercentile(99)), note == null ? seconds : null, coldSeconds,
-                    peaks.threads(), peaks.heapMb(), null, null, ok, failed, 1, note);
+                    peaks.threads(), peaks.heapMb(), null, null, ok, failed, 1, note, null);
         }
     }
 
@@ -247,7 +258,7 @@ final class LoadRun {
         }
         return new Result(scenario, system, outcome[0] / seconds, ms(l.getValueAtPercentile(50)),
                 ms(l.getValueAtPercentile(99)), finished ? seconds : null, null, peaks.threads(), peaks.heapMb(),
-                ms(f.getValueAtPercentile(50)), ms(f.getValueAtPercentile(99)), outcome[0], outcome[1], 1, note);
+                ms(f.getValueAtPercentile(50)), ms(f.getValueAtPercentile(99)), outcome[0], outcome[1], 1, note, null);
     }
 
     /** Opens n streams at once; returns {completed, failed, short}. */
@@ -312,7 +323,7 @@ final class LoadRun {
             long errors = result.rows().stream().filter(r -> r.error().isPresent()).count();
             return new Result(scenario.name(), system, load.calls() / seconds, null, null, seconds, null, peaks.threads(),
                     peaks.heapMb(), null, null, (long) result.rows().size(), errors, 1,
-                    String.format("score %.1f%%, %.3fx the ideal %.1f s", result.score(), seconds / ideal, ideal));
+                    String.format("score %.1f%%, %.3fx the ideal %.1f s", result.score(), seconds / ideal, ideal), null);
         } finally {
             if (lm != null) {
                 lm.close();

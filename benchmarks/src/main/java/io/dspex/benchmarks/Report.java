@@ -123,11 +123,12 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             t.add(throughputRatio(z, Scenario.LM_CALL, Scenario.RAW, 0.9));
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.LANGCHAIN4J, 2.0));
             t.add(throughputRatio(z, Scenario.PREDICT, Scenario.OPENAI_JAVA, 1.5));
+            t.add(throughputRatio(z, Scenario.PREDICT_OBSERVED, Scenario.PREDICT, 0.9));
         }
         String b = Scenario.LATENCY_1S.name();
         if (has(b)) {
             Double raw = find(b, Scenario.RAW).map(Result::wallS).orElse(null);
-            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT)) {
+            for (String sys : List.of(Scenario.LM_CALL, Scenario.PREDICT, Scenario.PREDICT_OBSERVED)) {
                 Optional<Result> r = find(b, sys);
                 if (r.isEmpty()) {
                     continue;
@@ -288,10 +289,10 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 case CLOSED_LOOP:
                 case AGENT:
                     table(md, s, rows, List.of(s.kind() == Scenario.Kind.AGENT ? "tasks/s" : "throughput/s", "p50 ms",
-                                    "p99 ms", "peak threads", "peak heap MB", "connections"),
+                                    "p99 ms", "peak threads", "peak heap MB", "client CPU us/call", "connections"),
                             List.of(r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 2), r -> fmt(r.p99Ms(), 2),
                                     r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
-                                    r -> str(r.connectionsOpened())),
+                                    r -> fmt(r.clientCpuUsPerCall(), 1), r -> str(r.connectionsOpened())),
                             r -> fmt(r.throughputPerS(), 0), true);
                     break;
                 case BURST:
@@ -411,7 +412,10 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 .append("Reactor Netty's defaults (pending-acquire timer on `Schedulers.parallel()`, a `String` URL), ")
                 .append("to show what those two settings are worth.\n");
         md.append("- **Systems**: `dspex-lm-call` (`OpenAiCompatibleLm.call`/`stream`), `dspex-predict` ")
-                .append("(`Predict.forward` / `stream` with the `ChatAdapter`: formatting, call, parsing), `langchain4j` (")
+                .append("(`Predict.forward` / `stream` with the `ChatAdapter`: formatting, call, parsing), ")
+                .append("`dspex-predict-observed` (the same with observations on: the gen_ai meters into a ")
+                .append("`SimpleMeterRegistry` and spans to the no-op tracer, two observations per call; the issue's ")
+                .append("`observed` comparison is this row against `dspex-predict` in the same scenario), `langchain4j` (")
                 .append("`langchain4j-open-ai` `OpenAiChatModel`, blocking, driven from a fixed thread pool the size ")
                 .append("of the concurrency; `OpenAiStreamingChatModel` for streams; its HTTP client, LangChain4j's ")
                 .append("default JDK `HttpClient`, pinned to HTTP/1.1 so that it does not ask the cleartext server to ")
@@ -432,7 +436,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
         md.append("- **Measures**: latencies are client-side, per call, in an HdrHistogram; peak threads are ")
                 .append("`ThreadMXBean`'s peak live thread count of the client JVM (all its threads) during the ")
                 .append("measured phase; peak heap is the largest heap-used value sampled every 5 ms then (garbage not ")
-                .append("yet collected included).\n");
+                .append("yet collected included); client CPU per call (closed loop) is the client JVM's CPU time in the ")
+                .append("measured phase over the calls completed, which other load on the machine disturbs less than ")
+                .append("throughput.\n");
         md.append("- **Ratios**: `x raw` and `x predict` compare speed with `reactor-netty-raw` and `dspex-predict` ")
                 .append("(median forks): throughput ÷ theirs for calls, their time ÷ this time for bursts (wall time) ")
                 .append("and streams (time to last chunk); above 1 is faster.\n\n");

@@ -23,6 +23,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param errors         calls that failed in the measured phase
  * @param iterations     how many iterations the median is of (1 for a single iteration)
  * @param note           what went wrong or what to know, or null
+ * @param clientCpuUsPerCall closed loop: CPU time of the client JVM (all its threads) per completed call in the
+ *                       measured phase, in microseconds; less sensitive to other load on the machine than throughput
  * @param connectionsOpened connections the mock server accepted while this fork ran (its warm-up included), or
  *                       null where not counted
  */
@@ -44,14 +46,23 @@ record Result(
         @JsonProperty("errors") Long errors,
         @JsonProperty("iterations") Integer iterations,
         @JsonProperty("note") String note,
+        @JsonProperty("client_cpu_us_per_call") Double clientCpuUsPerCall,
         @JsonProperty("connections_opened") Long connectionsOpened) {
 
     /** The same without a connection count (every measurement starts so; the harness adds the count). */
     Result(String scenario, String system, Double throughputPerS, Double p50Ms, Double p99Ms, Double wallS,
            Double coldWallS, Integer peakThreads, Double peakHeapMb, Double firstChunkP50Ms, Double firstChunkP99Ms,
+           Long completed, Long errors, Integer iterations, String note, Double clientCpuUsPerCall) {
+        this(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall, null);
+    }
+
+    /** The same without client CPU and connection count. */
+    Result(String scenario, String system, Double throughputPerS, Double p50Ms, Double p99Ms, Double wallS,
+           Double coldWallS, Integer peakThreads, Double peakHeapMb, Double firstChunkP50Ms, Double firstChunkP99Ms,
            Long completed, Long errors, Integer iterations, String note) {
         this(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, null);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, null, null);
     }
 
     static Result failed(String scenario, String system, String note) {
@@ -66,21 +77,24 @@ record Result(
 
     Result withNote(String n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, connectionsOpened);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, clientCpuUsPerCall,
+                connectionsOpened);
     }
 
     Result withIterations(int n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, connectionsOpened);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, clientCpuUsPerCall,
+                connectionsOpened);
     }
 
     Result withSystem(String s) {
         return new Result(scenario, s, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, connectionsOpened);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall,
+                connectionsOpened);
     }
 
     Result withConnectionsOpened(Long n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, n);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall, n);
     }
 }

@@ -43,6 +43,8 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
     static final String RAW_DEFAULT = "reactor-netty-raw-default";
     static final String LM_CALL = "dspex-lm-call";
     static final String PREDICT = "dspex-predict";
+    /** Predict with observations on: every handler a service would have, writing to memory (see Systems). */
+    static final String PREDICT_OBSERVED = "dspex-predict-observed";
     static final String LANGCHAIN4J = "langchain4j";
     /** openai-java with OkHttp's connection pool and dispatcher sized to the load (see Systems.OpenAiJava). */
     static final String OPENAI_JAVA = "openai-java";
@@ -61,8 +63,9 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
     static final List<String> CLIENTS = List.of(RAW, LM_CALL, PREDICT, LANGCHAIN4J, OPENAI_JAVA);
 
     static final Scenario ZERO_LATENCY = new Scenario("zero-latency-c64", Kind.CLOSED_LOOP, 0, -1,
-            List.of(RAW, RAW_DEFAULT, LM_CALL, PREDICT, LANGCHAIN4J, OPENAI_JAVA, OPENAI_JAVA_DEFAULT));
-    static final Scenario LATENCY_1S = new Scenario("latency-1s-10k", Kind.BURST, 1000, -1, CLIENTS);
+            List.of(RAW, RAW_DEFAULT, LM_CALL, PREDICT, PREDICT_OBSERVED, LANGCHAIN4J, OPENAI_JAVA, OPENAI_JAVA_DEFAULT));
+    static final Scenario LATENCY_1S = new Scenario("latency-1s-10k", Kind.BURST, 1000, -1,
+            List.of(RAW, LM_CALL, PREDICT, PREDICT_OBSERVED, LANGCHAIN4J, OPENAI_JAVA));
     static final Scenario STREAM_200 = new Scenario("stream-200", Kind.STREAMS, 0, 2, CLIENTS);
     static final Scenario EVALUATE_10K = new Scenario("evaluate-10k-50ms", Kind.EVALUATE, 50, -1,
             List.of(EVALUATE, EVALUATE_NO_HTTP));

@@ -23,8 +23,14 @@ import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
 import io.dspex.lm.OpenAiCompatibleLm;
+import io.dspex.observe.LmMeterObservationHandler;
 import io.dspex.predict.Predict;
+import io.dspex.predict.Settings;
 import io.dspex.test.MockLmServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -44,9 +50,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.util.context.Context;
 
 /** The systems compared: each makes one chat call, or one stream, the way its users would. */
 final class Systems {
@@ -85,7 +93,9 @@ final class Systems {
             case Scenario.LM_CALL:
                 return new LmCall(baseUrl, concurrency);
             case Scenario.PREDICT:
-                return new PredictTarget(baseUrl, concurrency);
+                return new PredictTarget(baseUrl, concurrency, false);
+            case Scenario.PREDICT_OBSERVED:
+                return new PredictTarget(baseUrl, concurrency, true);
             case Scenario.LANGCHAIN4J:
                 return new LangChain4j(baseUrl, concurrency);
             case Scenario.OPENAI_JAVA:
@@ -103,7 +113,7 @@ final class Systems {
 
     /** Every system {@link #create} knows. */
     static final List<String> KNOWN = List.of(Scenario.RAW, Scenario.RAW_DEFAULT, Scenario.LM_CALL, Scenario.PREDICT,
-            Scenario.LANGCHAIN4J, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT, Scenario.REACT,
+            Scenario.PREDICT_OBSERVED, Scenario.LANGCHAIN4J, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT, Scenario.REACT,
             Scenario.LANGCHAIN4J_AGENT);
 
     static OpenAiCompatibleLm dspexLm(String baseUrl, int concurrency) {
@@ -256,25 +266,46 @@ final class Systems {
     }
 
     /** {@code Predict.forward} with the ChatAdapter: formatting, the call, parsing. */
+    /**
+     * {@code Predict.forward}/{@code stream}; observed, every call runs with an {@code ObservationRegistry} in its
+     * Context (as {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers record the
+     * gen_ai meters ({@code LmMeterObservationHandler}) into a {@code SimpleMeterRegistry} and spans through
+     * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes two observations (the predictor
+     * and its request to the model). Micrometer's own {@code DefaultMeterObservationHandler} (a timer and a long
+     * task timer per observation) is the application's choice and is not included.
+     */
     static final class PredictTarget implements Target {
         private final OpenAiCompatibleLm lm;
         private final Predict predict;
+        private final Function<Context, Context> settings;
+        private final boolean observed;
+        private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
-        PredictTarget(String baseUrl, int concurrency) {
+        PredictTarget(String baseUrl, int concurrency, boolean observed) {
             this.lm = dspexLm(baseUrl, concurrency);
             this.predict = Predict.of(Workload.SIGNATURE).withLm(lm);
+            if (observed) {
+                ObservationRegistry observations = ObservationRegistry.create();
+                observations.observationConfig()
+                        .observationHandler(new LmMeterObservationHandler(meters))
+                        .observationHandler(new DefaultTracingObservationHandler(Tracer.NOOP));
+                this.settings = Settings.empty().withObservationRegistry(observations).asContext();
+            } else {
+                this.settings = Function.identity();
+            }
+            this.observed = observed;
         }
 
         @Override
         public CompletableFuture<?> call() {
             return predict.forward(Workload.inputs()).map(p -> (String) p.get("answer"))
-                    .doOnNext(Systems::check).toFuture();
+                    .doOnNext(Systems::check).contextWrite(settings).toFuture();
         }
 
         @Override
         public CompletableFuture<Integer> stream(Runnable firstChunk) {
             AtomicInteger chunks = new AtomicInteger();
-            return predict.stream(Workload.inputs())
+            return predict.stream(Workload.inputs()).contextWrite(settings)
                     .doOnNext(e -> {
                         if (e instanceof StreamEvent.Chunk && chunks.getAndIncrement() == 0) {
                             firstChunk.run();
@@ -296,6 +327,11 @@ final class Systems {
         @Override
         public void close() {
             lm.close();
+            // A measurement of the observed system is only worth its name if the calls were observed.
+            if (observed && meters.find(LmMeterObservationHandler.OPERATION_DURATION).timers().stream()
+                    .mapToLong(io.micrometer.core.instrument.Timer::count).sum() == 0) {
+                throw new IllegalStateException(Scenario.PREDICT_OBSERVED + " recorded no observation");
+            }
         }
     }
 

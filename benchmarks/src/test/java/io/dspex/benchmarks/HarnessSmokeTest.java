@@ -19,7 +19,7 @@ class HarnessSmokeTest {
 
     private static final List<Scenario> TINY = List.of(
             new Scenario("zero-latency-c64", Scenario.Kind.CLOSED_LOOP, 0, -1, Scenario.ZERO_LATENCY.systems()),
-            new Scenario("latency-1s-10k", Scenario.Kind.BURST, 20, -1, Scenario.CLIENTS),
+            new Scenario("latency-1s-10k", Scenario.Kind.BURST, 20, -1, Scenario.LATENCY_1S.systems()),
             new Scenario("stream-200", Scenario.Kind.STREAMS, 0, 0, Scenario.CLIENTS),
             new Scenario("evaluate-10k-50ms", Scenario.Kind.EVALUATE, 10, -1, Scenario.EVALUATE_10K.systems()),
             new Scenario("react-tools", Scenario.Kind.AGENT, 5, -1, Scenario.REACT_TOOLS.systems()),
@@ -55,7 +55,7 @@ class HarnessSmokeTest {
         assertThat(root.path("jdk").asText()).isNotBlank();
         assertThat(root.path("cpus").asInt()).isPositive();
         JsonNode runs = root.path("runs");
-        assertThat(runs).hasSize(7 + 5 + 5 + 2 + 2 + 1 + 4);
+        assertThat(runs).hasSize(8 + 6 + 5 + 2 + 2 + 1 + 4);
         for (JsonNode run : runs) {
             String where = run.path("scenario").asText() + "/" + run.path("system").asText();
             if (run.path("scenario").asText().equals("flink")) {
@@ -79,6 +79,7 @@ class HarnessSmokeTest {
                 .as("a pool sized to the load keeps its connections").isLessThanOrEqualTo(4 + 1);
         JsonNode first = runs.get(0);
         assertThat(first.path("p50_ms").isNumber()).isTrue();
+        assertThat(first.path("client_cpu_us_per_call").asDouble()).as("closed loop measures client CPU").isPositive();
         assertThat(first.path("wall_s").isNull()).as("closed loop measures no wall time").isTrue();
         JsonNode stream = find(runs, "stream-200", Scenario.PREDICT);
         assertThat(stream.path("first_chunk_p50_ms").isNumber()).isTrue();
@@ -99,7 +100,8 @@ class HarnessSmokeTest {
                 "| reactor-netty-raw-default |", "cold-pool wall s", "every fork", "connections",
                 "dspex-predict >= 0.85x reactor-netty-raw", "## react-tools", "## bootstrap-100", "## flink",
                 "dspex-react >= 2.00x langchain4j-agent", "dspex-bootstrap wall time <= 1.2x ideal",
-                "wall time <= 1.10x reactor-netty-raw's", "quick (smoke) run", "JMH not run");
+                "wall time <= 1.10x reactor-netty-raw's", "dspex-predict-observed >= 0.90x dspex-predict",
+                "| dspex-predict-observed |", "client CPU us/call", "quick (smoke) run", "JMH not run");
         assertThat(text).containsPattern("\\| (\\*\\*met\\*\\*|\\*\\*missed\\*\\*) \\|");
     }
 
@@ -184,7 +186,7 @@ class HarnessSmokeTest {
 
     private static Result fork(double throughput, double p50, double p99, long errors) {
         return new Result("zero-latency-c64", Scenario.PREDICT, throughput, p50, p99, null, null, 10, 100.0, null, null,
-                1000L, errors, 1, null, 64L);
+                1000L, errors, 1, null, 20.0, 64L);
     }
 
     private static JsonNode find(JsonNode runs, String scenario, String system) {

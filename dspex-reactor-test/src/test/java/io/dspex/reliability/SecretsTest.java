@@ -18,11 +18,11 @@ import io.dspex.evaluate.EvaluationResult;
 import io.dspex.evaluate.Metrics;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmException;
+import io.dspex.lm.LmHistory;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.Message;
 import io.dspex.lm.OpenAiCompatibleLm;
 import io.dspex.predict.ChainOfThought;
-import io.dspex.predict.History;
 import io.dspex.predict.Predict;
 import io.dspex.predict.Settings;
 import io.dspex.test.Fault;
@@ -188,7 +188,7 @@ class SecretsTest {
             objects.add(request);
             objects.add(lm.call(request).block(Duration.ofSeconds(10)));
             objects.add(lm.embed(List.of("hello")).map(List::size).block(Duration.ofSeconds(10)));
-            objects.add(History.global().inspect(20));
+            objects.add(LmHistory.global().inspect(20));
             objects.add(lm.poolStats());
             // save a program that holds the LM and demos; the file must not hold the key
             Predict withLm = qa.withLm(lm).withDemos(List.of(Example.of(Map.of("question", "q-1", "answer", "A-1"))));

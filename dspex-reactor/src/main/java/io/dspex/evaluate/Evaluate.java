@@ -5,6 +5,7 @@ import io.dspex.Prediction;
 import io.dspex.Program;
 import io.dspex.internal.BoundedRunner;
 import io.dspex.lm.Usage;
+import io.dspex.observe.Instrumentation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,7 +112,7 @@ public final class Evaluate {
         if (program == null) {
             throw new IllegalArgumentException("program must not be null");
         }
-        return Mono.defer(() -> {
+        Mono<EvaluationResult> run = Mono.defer(() -> {
             ProgressDisplay.Mode mode = ProgressDisplay.choose(displayProgress, ProgressDisplay.terminalAttached(),
                     System.getenv());
             return Mono.usingWhen(ProgressDisplay.open(mode, devset.size()),
@@ -119,7 +120,9 @@ public final class Evaluate {
                     ProgressDisplay::closeAsync,
                     (display, error) -> display.closeAsync(),
                     ProgressDisplay::closeAsync);
-        }).doOnNext(this::logSummary).name("dspex.evaluate");
+        }).doOnNext(this::logSummary);
+        // DSPy's evaluate callbacks and an observation in which the program's calls nest, when the run reports.
+        return Instrumentation.evaluate(program, devset, run).name("dspex.evaluate");
     }
 
     private Mono<EvaluationResult> runWith(Program program, ProgressDisplay display) {

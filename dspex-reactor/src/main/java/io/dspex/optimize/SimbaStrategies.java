@@ -10,14 +10,13 @@ import io.dspex.adapter.ChatAdapter;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmHistory;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.Message;
-import io.dspex.predict.History;
 import io.dspex.predict.RetryPolicy;
 import io.dspex.predict.Settings;
 import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -304,7 +303,7 @@ final class SimbaStrategies {
      * Calls the prompt model with {@link #OFFER_FEEDBACK} and every input as text, as DSPy does: its float and
      * {@code list[str]} fields receive JSON text (and {@code "N/A"}), which {@code Predict}'s typed input checks
      * would reject, so the call goes through the adapter and the LM directly, with {@code Predict}'s settings
-     * layers, retry policy, adapter fallback and {@link History} record.
+     * layers, retry policy, adapter fallback and {@link LmHistory} record.
      */
     static Mono<Map<String, @Nullable Object>> offerFeedback(Map<String, String> inputs,
                                                             @Nullable LanguageModel promptModel) {
@@ -334,8 +333,7 @@ final class SimbaStrategies {
             Map<String, Object> rf = adapter.responseFormat(OFFER_FEEDBACK).orElse(null);
             LmRequest req = rf == null ? request : request.withResponseFormat(rf);
             return retry.apply(Mono.defer(() -> lm.call(req))).map(resp -> {
-                History.global().record(new History.Entry(Instant.now(), req.messages(), resp.texts(), resp.usage(),
-                        resp.model()));
+                LmHistory.global().record(req, resp);
                 List<String> texts = resp.texts();
                 return adapter.parse(OFFER_FEEDBACK, texts.isEmpty() ? "" : texts.get(0));
             });

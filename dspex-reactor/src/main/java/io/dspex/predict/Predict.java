@@ -15,17 +15,18 @@ import io.dspex.internal.Json;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
+import io.dspex.lm.LmHistory;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.ToolCall;
 import io.dspex.lm.Usage;
+import io.dspex.observe.Instrumentation;
 import io.dspex.signature.Field;
 import io.dspex.signature.FieldType;
 import io.dspex.signature.Signature;
 import io.dspex.signature.SignatureException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -264,8 +265,12 @@ public final class Predict extends Module implements Predictor {
         }).checkpoint(label);
     }
 
-    /** The settings of one run, resolved from Context, this predictor and the global defaults; and its Context. */
-    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config, ContextView context) {
+    /**
+     * The settings of one run, resolved from Context, this predictor and the global defaults; the run's Context, and
+     * whether it reports to callbacks or an observation registry.
+     */
+    private record Run(LanguageModel lm, Adapter adapter, RetryPolicy retry, CallConfig config, ContextView context,
+                       boolean observed) {
     }
 
     private Run resolve(ContextView ctx) {
@@ -282,7 +287,8 @@ public final class Predict extends Module implements Predictor {
         CallConfig cfg = global.config().overriddenBy(config).overriddenBy(local.config());
         // Inside a Refine attempt that has advice, the adapter also sends this predictor's hint.
         Adapter resolved = HintAdapter.wrap(ctx, signature, a == null ? DEFAULT_ADAPTER : a);
-        return new Run(l, resolved, r == null ? RetryPolicy.defaults() : r, cfg, ctx);
+        return new Run(l, resolved, r == null ? RetryPolicy.defaults() : r, cfg, ctx,
+                Instrumentation.current(ctx).isActive());
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b, @Nullable T c) {
@@ -411,7 +417,8 @@ public final class Predict extends Module implements Predictor {
     }
 
     private LmRequest request(Run run, Adapter a, Map<String, @Nullable Object> inputs) {
-        return a.formatRequest(signature, demos, inputs, run.config());
+        return run.observed() ? Instrumentation.format(run.context(), a, signature, demos, inputs, run.config())
+                : a.formatRequest(signature, demos, inputs, run.config());
     }
 
     private Mono<Prediction> called(Run run, Map<String, @Nullable Object> inputs) {
@@ -431,14 +438,28 @@ public final class Predict extends Module implements Predictor {
             LmRequest req = request(run, a, inputs);
             LanguageModel model = run.lm();
             Mono<LmResponse> call = Mono.defer(() -> model.call(req));
-            return run.retry().apply(call).map(resp -> {
+            return observed(run, req, call).map(resp -> {
                 record(run, req, resp);
-                return parse(a, req, resp, mayFallBack, true);
+                return parse(run, a, req, resp, mayFallBack, true);
             });
         });
     }
 
-    private Prediction parse(Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack, boolean checkN) {
+    /**
+     * The call with the run's retry policy; when the run reports, each attempt is observed (one gen_ai observation
+     * per request to the model) and the LM callbacks pair up around the whole call, retries included, as around
+     * DSPy's {@code lm(...)}.
+     */
+    private static Mono<LmResponse> observed(Run run, LmRequest req, Mono<LmResponse> attempt) {
+        if (!run.observed()) {
+            return run.retry().apply(attempt);
+        }
+        LanguageModel model = run.lm();
+        return Instrumentation.lmCall(model, req, run.retry().apply(Instrumentation.attempt(model, req, attempt)));
+    }
+
+    private Prediction parse(Run run, Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack,
+                             boolean checkN) {
         List<LmResponse.Choice> choices = resp.choices();
         int n = req.config().n() == null ? 1 : req.config().n();
         if (choices.isEmpty() || (checkN && choices.size() != n)) {
@@ -449,7 +470,8 @@ public final class Predict extends Module implements Predictor {
         List<Map<String, @Nullable Object>> completions = new ArrayList<>(choices.size());
         try {
             for (LmResponse.Choice c : choices) {
-                completions.add(a.parse(signature, c));
+                completions.add(run.observed() ? Instrumentation.parse(run.context(), a, signature, c)
+                        : a.parse(signature, c));
             }
         } catch (AdapterParseException e) {
             if (mayFallBack) {
@@ -463,8 +485,7 @@ public final class Predict extends Module implements Predictor {
     /** Records one answered call: its usage in the run's {@link UsageTracker}s, and the call in the history. */
     private static void record(Run run, LmRequest req, LmResponse resp) {
         UsageTracker.record(run.context(), usageModel(run, resp), resp.usage());
-        History.global().record(new History.Entry(Instant.now(), req.messages(), resp.texts(), resp.usage(),
-                resp.model()));
+        LmHistory.global().record(req, resp);
     }
 
     /**
@@ -516,9 +537,9 @@ public final class Predict extends Module implements Predictor {
                         .then(Mono.fromCallable(() -> new LmResponse(List.of(new LmResponse.Choice(text.toString(),
                                 "stop", calls)), usage.get(), null, null, null)));
             });
-            return run.retry().apply(attempt).map(resp -> {
+            return observed(run, req, attempt).map(resp -> {
                 record(run, req, resp);
-                return parse(a, req, resp, false, false);
+                return parse(run, a, req, resp, false, false);
             });
         });
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import io.dspex.ForwardObserver;
 import io.dspex.internal.Json;
 import io.dspex.internal.PyFormat;
 import io.dspex.signature.CustomType;
@@ -484,7 +485,9 @@ public final class Tool implements CustomType {
      *
      * @param arguments argument name to value (JSON values: strings, numbers, booleans, lists, maps, null)
      * @return the result; empty when the tool returned no value; a {@link ToolException} signal for invalid
-     *         arguments, a timeout or a function that returned null; the function's own error when it fails
+     *         arguments, a timeout or a function that returned null; the function's own error when it fails. The
+     *         call is reported to the run's callbacks ({@code onToolStart}/{@code onToolEnd}) and observation
+     *         registry, when its settings have them.
      */
     public Mono<Object> call(@Nullable Map<String, ?> arguments) {
         Mono<Object> run = Mono.defer(() -> {
@@ -492,11 +495,14 @@ public final class Tool implements CustomType {
             return invoke.apply(parsed).<Object>map(o -> o);
         });
         Duration t = timeout;
-        if (t == null) {
-            return run;
-        }
-        return run.timeout(t, Mono.error(() -> new ToolException(name, "tool " + name + " did not finish within "
-                + human(t) + " and was cancelled")));
+        Mono<Object> bounded = t == null ? run : run.timeout(t, Mono.error(() -> new ToolException(name,
+                "tool " + name + " did not finish within " + human(t) + " and was cancelled")));
+        // The run's callbacks and observation registry see the call (DSPy's callbacks on Tool.__call__).
+        Map<String, ?> given = arguments == null ? Map.of() : arguments;
+        return Mono.deferContextual(ctx -> {
+            ForwardObserver observer = ForwardObserver.current(ctx);
+            return observer == null ? bounded : observer.observeTool(name, given, bounded);
+        });
     }
 
     private static String human(Duration d) {

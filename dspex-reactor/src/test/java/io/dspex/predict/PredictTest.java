@@ -13,6 +13,7 @@ import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmChunk;
 import io.dspex.lm.LmException;
+import io.dspex.lm.LmHistory;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
@@ -395,9 +396,9 @@ class PredictTest {
 
     @Test
     void historyShowsTheLastCallLikeInspectHistory() {
-        History.global().clear();
+        LmHistory.global().clear();
         Predict.of("question -> answer").withLm(new SeqLm(ANSWER)).forward(Map.of("question", "q")).block();
-        String shown = History.global().inspect(1);
+        String shown = LmHistory.global().inspect(1);
         assertThat(shown).contains("System message:\n\nYour input fields are:")
                 .contains("User message:\n\n[[ ## question ## ]]\nq")
                 .contains("Response:\n\n[[ ## answer ## ]]\nParis");

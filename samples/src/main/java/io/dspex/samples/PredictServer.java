@@ -8,6 +8,12 @@ import io.dspex.Prediction;
 import io.dspex.Program;
 import io.dspex.StreamEvent;
 import io.dspex.lm.LmException;
+import io.dspex.observe.LmMeterObservationHandler;
+import io.dspex.predict.Settings;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -21,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +37,7 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
+import reactor.util.context.Context;
 
 /**
  * The {@code server} sample: a Reactor Netty HTTP server that serves a program.
@@ -40,6 +48,10 @@ import reactor.netty.http.server.HttpServerResponse;
  *       {@code {"field": ..., "text": ...}} as the model produces each output field, then {@code event: done} with
  *       the whole prediction (or {@code event: error}).</li>
  *   <li>{@code GET /health} — {@code {"status": "ok", "in_flight": n}}.</li>
+ *   <li>{@code GET /metrics} — with {@link Builder#metrics}: the registry in Prometheus' text format, holding the
+ *       gen_ai meters of the program's LM calls ({@code gen_ai_client_token_usage_tokens} by token type,
+ *       {@code gen_ai_client_operation_duration_seconds}), a timer per module and per request to the model, and Reactor
+ *       Netty's own server meters ({@code reactor_netty_http_server_*}).</li>
  * </ul>
  *
  * <p>Protections: a request body over {@link Builder#maxRequestBytes} gets 413; more than
@@ -50,10 +62,17 @@ import reactor.netty.http.server.HttpServerResponse;
  * {@link Builder#drainTimeout} (graceful shutdown; the sample's main does this on SIGTERM or Ctrl-C).
  *
  * <pre>{@code
- * try (PredictServer server = PredictServer.builder(program).port(8080).build().start()) {
+ * PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+ * try (PredictServer server = PredictServer.builder(program).port(8080).metrics(prometheus).build().start()) {
  *     server.onDispose().block();
  * }
  * }</pre>
+ *
+ * <p>Metrics: every prediction runs with an {@code ObservationRegistry} whose handlers write meters into the given
+ * registry ({@code Settings.withObservationRegistry}, per request in the Reactor Context), and Reactor Netty, which
+ * records its server meters in Micrometer's global registry, gets the given registry added to that one while the
+ * server runs. URIs are tagged by route (anything else as {@code /other}), so a scan of random paths cannot grow the
+ * meters.
  */
 public final class PredictServer implements AutoCloseable {
 
@@ -67,6 +86,9 @@ public final class PredictServer implements AutoCloseable {
     private final int maxConcurrency;
     private final Duration timeout;
     private final Duration drainTimeout;
+    private final PrometheusMeterRegistry metrics;
+    /** Feeds the meters of {@link #metrics}; null without metrics. */
+    private final ObservationRegistry observations;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile DisposableServer server;
 
@@ -78,6 +100,16 @@ public final class PredictServer implements AutoCloseable {
         this.maxConcurrency = b.maxConcurrency;
         this.timeout = b.timeout;
         this.drainTimeout = b.drainTimeout;
+        this.metrics = b.metrics;
+        if (b.metrics != null) {
+            ObservationRegistry o = ObservationRegistry.create();
+            o.observationConfig()
+                    .observationHandler(new DefaultMeterObservationHandler(b.metrics))
+                    .observationHandler(new LmMeterObservationHandler(b.metrics));
+            this.observations = o;
+        } else {
+            this.observations = null;
+        }
     }
 
     /**
@@ -103,18 +135,54 @@ public final class PredictServer implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started on port " + port());
         }
-        server = HttpServer.create()
+        PrometheusMeterRegistry m = metrics;
+        HttpServer http = HttpServer.create()
                 .host(host)
                 .port(port)
                 .idleTimeout(Duration.ofSeconds(60))
                 // Reactor Netty drains (close waits for requests in flight) only for connections in a group.
                 .channelGroup(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE))
-                .route(r -> r.post("/predict", (req, res) -> limited(res, () -> predict(req, res)))
-                        .post("/stream", (req, res) -> limited(res, () -> stream(req, res)))
-                        .get("/health", (req, res) -> json(res, HttpResponseStatus.OK,
-                                Map.of("status", "ok", "in_flight", inFlight.get()))))
-                .bindNow(Duration.ofSeconds(10));
+                .route(r -> {
+                    r.post("/predict", (req, res) -> limited(res, () -> predict(req, res)))
+                            .post("/stream", (req, res) -> limited(res, () -> stream(req, res)))
+                            .get("/health", (req, res) -> json(res, HttpResponseStatus.OK,
+                                    Map.of("status", "ok", "in_flight", inFlight.get())));
+                    if (m != null) {
+                        r.get("/metrics", (req, res) -> res.status(HttpResponseStatus.OK)
+                                .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                                .sendString(Mono.fromCallable(m::scrape), StandardCharsets.UTF_8));
+                    }
+                });
+        if (m != null) {
+            // Reactor Netty records its server meters in Micrometer's global registry: add ours to it meanwhile.
+            Metrics.globalRegistry.add(m);
+            http = http.metrics(true, PredictServer::route);
+        }
+        try {
+            server = http.bindNow(Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            if (m != null) {
+                Metrics.globalRegistry.remove(m);
+            }
+            throw e;
+        }
         return this;
+    }
+
+    /** The URI tag of Reactor Netty's server meters: the route, so that unknown paths share one tag value. */
+    private static String route(String uri) {
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        return switch (path) {
+            case "/predict", "/stream", "/health", "/metrics" -> path;
+            default -> "/other";
+        };
+    }
+
+    /** The per-request settings that observe the program, when metrics are on. */
+    private Function<Context, Context> observed() {
+        ObservationRegistry o = observations;
+        return o == null ? Function.identity() : Settings.empty().withObservationRegistry(o).asContext();
     }
 
     /** @return the bound port */
@@ -154,6 +222,10 @@ public final class PredictServer implements AutoCloseable {
                 s.disposeNow(drainTimeout);
             } catch (IllegalStateException drainTimedOut) {
                 LOG.warn("requests still in flight after the {} drain timeout were cut off", drainTimeout);
+            } finally {
+                if (metrics != null) {
+                    Metrics.globalRegistry.remove(metrics);
+                }
             }
         }
     }
@@ -173,7 +245,7 @@ public final class PredictServer implements AutoCloseable {
 
     private Mono<Void> predict(HttpServerRequest req, HttpServerResponse res) {
         return inputs(req)
-                .flatMap(in -> program.forward(in).timeout(timeout))
+                .flatMap(in -> program.forward(in).timeout(timeout).contextWrite(observed()))
                 .flatMap(p -> json(res, HttpResponseStatus.OK, output(p)))
                 .onErrorResume(e -> error(res, e));
     }
@@ -181,7 +253,7 @@ public final class PredictServer implements AutoCloseable {
     private Mono<Void> stream(HttpServerRequest req, HttpServerResponse res) {
         return inputs(req).flatMap(in -> {
             AtomicBoolean finished = new AtomicBoolean();
-            Flux<String> events = program.stream(in)
+            Flux<String> events = program.stream(in).contextWrite(observed())
                     .map(e -> {
                         if (e instanceof StreamEvent.Chunk c) {
                             return sse("chunk", Map.of("field", c.field(), "text", c.text()));
@@ -333,12 +405,15 @@ public final class PredictServer implements AutoCloseable {
     public static PredictServer serve(io.dspex.lm.LanguageModel lm, java.nio.file.Path saved, int port,
             PrintStream out) {
         Program program = Tasks.loadOrFresh(saved, lm, out);
-        PredictServer server = builder(program).port(port).build().start();
+        PredictServer server = builder(program).port(port)
+                .metrics(new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT))
+                .build().start();
         out.println("Serving on " + server.url() + " - try:");
         out.println("  curl -s " + server.url() + "/predict -H 'content-type: application/json' "
                 + "-d '{\"question\": \"What is 6 times 7?\"}'");
         out.println("  curl -sN " + server.url() + "/stream -H 'content-type: application/json' "
                 + "-d '{\"question\": \"What is 3 plus 4?\"}'");
+        out.println("  curl -s " + server.url() + "/metrics");
         out.println("Stop with Ctrl-C (SIGTERM): requests in flight get up to 10 s to finish.");
         return server;
     }
@@ -370,6 +445,7 @@ public final class PredictServer implements AutoCloseable {
         private int maxConcurrency = 64;
         private Duration timeout = Duration.ofSeconds(30);
         private Duration drainTimeout = Duration.ofSeconds(10);
+        private PrometheusMeterRegistry metrics;
 
         private Builder(Program program) {
             this.program = program;
@@ -444,6 +520,16 @@ public final class PredictServer implements AutoCloseable {
                 throw new IllegalArgumentException("drainTimeout must be >= 0, got " + drain);
             }
             this.drainTimeout = drain;
+            return this;
+        }
+
+        /**
+         * @param registry where the server's and the program's meters go, served on {@code GET /metrics} (default:
+         *                 none, and no {@code /metrics})
+         * @return this
+         */
+        public Builder metrics(PrometheusMeterRegistry registry) {
+            this.metrics = registry;
             return this;
         }
 

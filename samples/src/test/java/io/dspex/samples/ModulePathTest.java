@@ -66,7 +66,8 @@ class ModulePathTest {
                         "cache read: cached",
                         "record: City[name=Oslo, population=709000]",
                         "rendered: 4",
-                        "state: 1");
+                        "state: 1",
+                        "observed: [dspex.module, gen_ai.client.operation] 1 9.0");
     }
 
     private static String property(String name) {

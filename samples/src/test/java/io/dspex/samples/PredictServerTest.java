@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dspex.Program;
 import io.dspex.lm.LanguageModel;
 import io.dspex.test.MockLmServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -89,6 +93,64 @@ class PredictServerTest {
         assertThat(r.json().get("answer").asText()).isEqualTo("42");
         assertThat(r.json().get("reasoning").asText()).isEqualTo("6 times 7 is 42.");
         assertThat(r.json().get("usage").get("total_tokens").asInt()).isPositive();
+    }
+
+    private Reply get(PredictServer server, String path) {
+        return client.get().uri(server.url() + path)
+                .responseSingle((res, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                        .map(s -> new Reply(res.status().code(), res.responseHeaders().get(HttpHeaderNames.CONTENT_TYPE),
+                                s)))
+                .block(Duration.ofSeconds(15));
+    }
+
+    /** The value of the first Prometheus sample of {@code metric} whose labels contain {@code label}, or -1. */
+    private static double sample(String scrape, String metric, String label) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(metric) + "\\{([^}]*)\\} (\\S+)$").matcher(scrape);
+        while (m.find()) {
+            if (m.group(1).contains(label)) {
+                return Double.parseDouble(m.group(2));
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void metricsAnswerInPrometheusFormatWithTheGenAiAndServerMeters() {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PredictServer server = start(b -> b.metrics(prometheus));
+        Reply r = post(server, "/predict", "{\"question\": \"What is 6 times 7?\"}");
+        assertThat(r.status()).isEqualTo(200);
+        long promptTokens = r.json().get("usage").get("prompt_tokens").asLong();
+        long completionTokens = r.json().get("usage").get("completion_tokens").asLong();
+        assertThat(get(server, "/no-such-path").status()).isEqualTo(404);
+
+        Reply metrics = get(server, "/metrics");
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.retryAfter()).as("content type").startsWith("text/plain; version=0.0.4");
+        String text = metrics.body();
+        assertThat(text).contains("# TYPE gen_ai_client_token_usage_tokens summary",
+                "gen_ai_client_operation_duration_seconds_count{", "gen_ai_provider_name=\"openai\"",
+                "gen_ai_request_model=", "dspex_module_seconds_count{", "gen_ai_client_operation_seconds_count{");
+        assertThat(sample(text, "gen_ai_client_token_usage_tokens_sum", "gen_ai_token_type=\"input\""))
+                .isEqualTo((double) promptTokens);
+        assertThat(sample(text, "gen_ai_client_token_usage_tokens_sum", "gen_ai_token_type=\"output\""))
+                .isEqualTo((double) completionTokens);
+        assertThat(text).as("no prompt, no reply").doesNotContain("6 times 7");
+
+        // Reactor Netty records its server meters as each exchange completes: the next scrape has them.
+        String later = text;
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!later.contains("reactor_netty_http_server_data_sent_bytes_count{") && System.nanoTime() < deadline) {
+            later = get(server, "/metrics").body();
+        }
+        assertThat(later).contains("reactor_netty_http_server_data_sent_bytes_count{",
+                "uri=\"/predict\"", "uri=\"/other\"").doesNotContain("uri=\"/no-such-path\"");
+    }
+
+    @Test
+    void withoutMetricsThereIsNoMetricsRoute() {
+        PredictServer server = start(b -> b);
+        assertThat(get(server, "/metrics").status()).isEqualTo(404);
     }
 
     @Test
