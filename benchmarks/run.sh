@@ -14,6 +14,7 @@
 #                     commit's files (git archive) in ${TMPDIR:-/tmp}/dspex-bench-<commit> with
 #                     mvn -q -o package -pl benchmarks -am -DskipTests (never install), once; delete the directory to
 #                     rebuild. Issue 24's before/after: --compare 921d422^ --compare 921d422 (onErrorResume, retryWhen).
+#                     With --systems, name the compared systems too (dspex-predict@<short commit>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -289,7 +289,8 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                 case CLOSED_LOOP:
                 case AGENT:
                     table(md, s, rows, List.of(s.kind() == Scenario.Kind.AGENT ? "tasks/s" : "throughput/s", "p50 ms",
-                                    "p99 ms", "peak threads", "peak heap MB", "client CPU us/call", "connections"),
+                                    "p99 ms", "peak threads", "peak heap MB", s.kind() == Scenario.Kind.AGENT
+                                            ? "client CPU us/task" : "client CPU us/call", "connections"),
                             List.of(r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 2), r -> fmt(r.p99Ms(), 2),
                                     r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
                                     r -> fmt(r.clientCpuUsPerCall(), 1), r -> str(r.connectionsOpened())),
