@@ -178,6 +178,18 @@ class HarnessSmokeTest {
     }
 
     @Test
+    void langChain4jSpeaksHttp11ToTheCleartextServerWithoutAskingForAnUpgrade() throws Exception {
+        try (io.dspex.test.MockLmServer server = io.dspex.test.MockLmServer.create().reply(Workload.REPLY).start();
+             Systems.Target lc4j = Systems.create(Scenario.LANGCHAIN4J, server.baseUrl(), 2)) {
+            lc4j.call().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            io.dspex.test.ParsedRequest seen = server.lastRequest();
+            assertThat(seen).isNotNull();
+            assertThat(seen.header("upgrade")).as("no h2c upgrade").isNull();
+            assertThat(seen.header("http2-settings")).isNull();
+        }
+    }
+
+    @Test
     void secondsAreNotRoundedAway() {
         assertThat(Report.seconds(1_500)).isEqualTo("1.5 s");
         assertThat(Report.seconds(15_000)).isEqualTo("15 s");
