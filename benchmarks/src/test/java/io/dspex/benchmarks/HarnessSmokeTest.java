@@ -190,6 +190,23 @@ class HarnessSmokeTest {
     }
 
     @Test
+    void openAiJavaSizedToTheLoadRunsMoreThanOkHttpsDefault64RequestsAtOnce() throws Exception {
+        int load = 80;
+        try (io.dspex.test.MockLmServer server = io.dspex.test.MockLmServer.create().reply(Workload.REPLY)
+                .recordRequests(false).latency(java.time.Duration.ofSeconds(2)).start();
+             Systems.Target sdk = Systems.create(Scenario.OPENAI_JAVA, server.baseUrl(), load)) {
+            List<java.util.concurrent.CompletableFuture<?>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < load; i++) {
+                calls.add(sdk.call());
+            }
+            java.util.concurrent.CompletableFuture.allOf(calls.toArray(new java.util.concurrent.CompletableFuture[0]))
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(server.connectionsOpened()).as("every call of the burst on a connection of its own")
+                    .isEqualTo(load);
+        }
+    }
+
+    @Test
     void secondsAreNotRoundedAway() {
         assertThat(Report.seconds(1_500)).isEqualTo("1.5 s");
         assertThat(Report.seconds(15_000)).isEqualTo("15 s");
