@@ -54,11 +54,13 @@ for ref in ${compare[@]+"${compare[@]}"}; do
 done
 if [[ -n "$variants" ]]; then args+=(--variants "$variants"); fi
 
-flink=()
+# The class path Maven resolves (test scope: Flink, provided, included; the embedding model and ONNX Runtime, which
+# the shaded jar leaves out): the flink, embed-local and search-100k scenarios fork with it.
+full=()
 if [[ -f benchmarks/target/flink-classpath.txt ]]; then
-  flink=(--flink-classpath "benchmarks/target/classes:$(cat benchmarks/target/flink-classpath.txt)")
+  full=(--full-classpath "benchmarks/target/classes:$(cat benchmarks/target/flink-classpath.txt)")
 fi
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 exec java -Xmx512m -cp benchmarks/target/benchmarks.jar io.dspex.benchmarks.Harness \
-  --commit "$commit" ${dirty[@]+"${dirty[@]}"} ${flink[@]+"${flink[@]}"} ${args[@]+"${args[@]}"}
+  --commit "$commit" ${dirty[@]+"${dirty[@]}"} ${full[@]+"${full[@]}"} ${args[@]+"${args[@]}"}

@@ -60,11 +60,11 @@ public final class Harness {
      * @param jfrDir     where client forks write a JFR recording, or null for none
      * @param variants   extra systems run from another build's jar: {@code dspex-predict@<commit>} to that jar
      *                   (run.sh {@code --compare REF} builds them); each runs wherever its base system runs
-     * @param flinkClasspath the class path of the {@code flink} scenario's fork (Flink is not in the shaded jar), or
-     *                   null when the scenario cannot run
+     * @param fullClasspath the class path Maven resolves, for the forks that need what the shaded jar leaves out
+     *                   (Flink; the embedding model and ONNX Runtime), or null when those scenarios cannot run
      */
     record Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
-                  boolean fork, boolean jmh, Path jfrDir, Map<String, Variant> variants, String flinkClasspath) {
+                  boolean fork, boolean jmh, Path jfrDir, Map<String, Variant> variants, String fullClasspath) {
 
         Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
                boolean fork, boolean jmh, Path jfrDir) {
@@ -132,10 +132,10 @@ public final class Harness {
         int iterations = (int) a.longValue("iterations", quick ? 1 : 3);
         Config config = new Config(quick, iterations, scenarios, s -> Load.of(s, quick), true, !a.has("no-jmh"),
                 a.has("jfr") ? Paths.get(a.required("jfr")) : null, variants,
-                a.has("flink-classpath") ? a.required("flink-classpath") : null);
+                a.has("full-classpath") ? a.required("full-classpath") : null);
         // BENCHMARKS.md and benchmarks/results/ hold full runs only: every scenario, every system, 3 iterations, JMH.
         boolean full = !quick && !a.has("scenarios") && allSystems && iterations == 3 && config.jmh()
-                && config.flinkClasspath() != null;
+                && config.fullClasspath() != null;
         String commit = a.string("commit", "unknown");
         Path[] out = outputs(a, full, quick, commit, LocalDate.now(ZoneOffset.UTC).toString());
         Path json = out[0];
@@ -180,8 +180,8 @@ public final class Harness {
             log("scenario " + s.name() + " " + load);
             Map<String, List<Result>> bySystem = new LinkedHashMap<>();
             s.systems().forEach(sys -> bySystem.put(sys, new ArrayList<>()));
-            if (s.kind() == Scenario.Kind.FLINK) {
-                List<Result> flink = runFlink(s);
+            if (s.kind() == Scenario.Kind.FLINK || s.kind() == Scenario.Kind.RETRIEVAL) {
+                List<Result> flink = s.kind() == Scenario.Kind.FLINK ? runFlink(s) : runRetrieval(s);
                 flink.forEach(r -> log(String.format("  %-24s #%d %s", r.system(), r.iterations(), brief(r))));
                 iterationsAll.addAll(flink.stream().map(r -> r.withIterations(1)).toList());
                 for (Result r : flink) {
@@ -319,7 +319,10 @@ public final class Harness {
         if (r.wallS() != null && !r.scenario().equals(Scenario.ZERO_LATENCY.name())) {
             return -r.wallS();
         }
-        return r.throughputPerS() == null ? Double.NEGATIVE_INFINITY : r.throughputPerS();
+        if (r.throughputPerS() != null) {
+            return r.throughputPerS();
+        }
+        return r.p50Ms() == null ? Double.NEGATIVE_INFINITY : -r.p50Ms();
     }
 
     // ------------------------------------------------------------------ server
@@ -452,19 +455,85 @@ public final class Harness {
         return variant == null ? r : r.withSystem(system);
     }
 
-    // ------------------------------------------------------------------ flink
+    // ------------------------------------------------------------------ flink and retrieval
+
+    private static List<Result> notRun(Scenario s) {
+        return s.systems().stream().map(sys -> Result.failed(s.name(), sys,
+                "not run: no full class path (benchmarks/run.sh passes --full-classpath)")).toList();
+    }
+
+    /**
+     * Runs {@code RetrievalBench} (issue 21) once per iteration, each in a JVM of its own: {@code embed-local} (the
+     * local embedder and LangChain4j's in-process model, side by side in each fork) or {@code search-100k} (exact
+     * search over 100,000 x 384 vectors). Each fork's figures become one result per system.
+     */
+    private List<Result> runRetrieval(Scenario s) throws IOException, InterruptedException {
+        if (config.fullClasspath() == null) {
+            return notRun(s);
+        }
+        boolean embed = s.name().equals(Scenario.EMBED_LOCAL.name());
+        List<Result> results = new ArrayList<>();
+        for (int i = 1; i <= config.iterations(); i++) {
+            Path out = Files.createTempFile("retrieval-results", ".json");
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-XX:+UseG1GC", "-cp", config.fullClasspath(),
+                    "io.dspex.benchmarks.RetrievalBench", "--only", embed ? "embed" : "exact", "--json", out.toString()));
+            if (config.quick()) {
+                cmd.add("--quick");
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Deque<String> tail = new ArrayDeque<>();
+            Thread reader = new Thread(() -> readLines(p.getInputStream(), tail, new String[1]), "retrieval-reader");
+            reader.setDaemon(true);
+            reader.start();
+            if (!p.waitFor(20, TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor();
+            }
+            reader.join(10_000);
+            JsonNode root = Files.size(out) > 0 ? ClientMain.JSON.readTree(out.toFile()) : null;
+            Files.deleteIfExists(out);
+            JsonNode e = root == null ? null : root.path(embed ? "embedding" : "exact");
+            if (e == null || e.isMissingNode()) {
+                String why;
+                synchronized (tail) {
+                    why = "the retrieval fork produced no results (exit " + p.exitValue() + "): "
+                            + String.join(" | ", tail);
+                }
+                for (String sys : s.systems()) {
+                    results.add(Result.failed(s.name(), sys, why).withIterations(i));
+                }
+                continue;
+            }
+            if (embed) {
+                long n = e.path("sentences").asLong() * e.path("rounds").asLong();
+                results.add(new Result(s.name(), Scenario.LOCAL_EMBEDDER, e.path("dspex_local_sentences_per_s").asDouble(),
+                        e.path("one_query_p50_ms_dspex_local").asDouble(), null, null, null, null, null, null, null, n,
+                        0L, i, String.format(Locale.ROOT, "CPU %.2f ms a sentence",
+                        e.path("cpu_ms_per_sentence_dspex_local").asDouble())));
+                results.add(new Result(s.name(), Scenario.LANGCHAIN4J_EMBEDDER,
+                        e.path("langchain4j_sentences_per_s").asDouble(), e.path("one_query_p50_ms_langchain4j").asDouble(),
+                        null, null, null, null, null, null, null, n, 0L, i, String.format(Locale.ROOT,
+                        "CPU %.2f ms a sentence", e.path("cpu_ms_per_sentence_langchain4j").asDouble())));
+            } else {
+                results.add(new Result(s.name(), Scenario.EXACT_SEARCH, null, e.path("p50_ms").asDouble(),
+                        e.path("p99_ms").asDouble(), null, null, null, null, null, null, e.path("queries").asLong(), 0L, i,
+                        String.format(Locale.ROOT, "%,d x %d vectors, k = %d; CPU %.2f ms a query",
+                                e.path("vectors").asLong(), e.path("dimension").asInt(), e.path("k").asInt(),
+                                e.path("cpu_ms_per_query_mean").asDouble())));
+            }
+        }
+        return results;
+    }
 
     /**
      * Runs {@link FlinkThroughput} in a JVM of its own (it starts its own server and interleaves its own
      * iterations) and reads its JSON: one result per configuration and iteration, each configuration a system.
      */
     private List<Result> runFlink(Scenario s) throws IOException, InterruptedException {
-        if (config.flinkClasspath() == null) {
-            return s.systems().stream().map(sys -> Result.failed(s.name(), sys,
-                    "not run: no Flink class path (benchmarks/run.sh passes --flink-classpath)")).toList();
+        if (config.fullClasspath() == null) {
+            return notRun(s);
         }
         Path out = Files.createTempFile("flink-results", ".json");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseG1GC", "-cp", config.flinkClasspath(),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseG1GC", "-cp", config.fullClasspath(),
                 FlinkThroughput.class.getName(), "--json", out.toString(), "--latency-ms", Long.toString(s.latencyMs()),
                 "--iterations", Integer.toString(config.iterations())));
         if (config.quick()) {

@@ -35,6 +35,9 @@ record Load(int concurrency, long warmupMs, long measureMs, int calls, int warmu
             case FLINK:
                 // FlinkThroughput sizes its own configurations (--quick: a quarter of the inputs).
                 return new Load(64, 0, 0, 0, 0, 0);
+            case RETRIEVAL:
+                // RetrievalBench sizes its own work (--quick: 256 sentences and 3 rounds instead of 1,024 and 5).
+                return new Load(1, 0, 0, 0, 0, 0);
             default:
                 throw new IllegalStateException(s.kind().toString());
         }

@@ -171,6 +171,16 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             t.add(throughputRatio(f, "flink-p2-c16", "flink-p1-c16", 1.8));
             t.add(throughputRatio(f, "flink-p1-c64", "batch-c64", 0.9));
         }
+        String el = Scenario.EMBED_LOCAL.name();
+        if (has(el)) {
+            t.add(throughputRatio(el, Scenario.LOCAL_EMBEDDER, Scenario.LANGCHAIN4J_EMBEDDER, 1.0));
+        }
+        String sk = Scenario.SEARCH_100K.name();
+        if (has(sk)) {
+            Double p50 = find(sk, Scenario.EXACT_SEARCH).map(Result::p50Ms).orElse(null);
+            t.add(judged(sk, Scenario.EXACT_SEARCH, Scenario.EXACT_SEARCH + " p50 < 20 ms (k = 10)",
+                    p50 == null ? "-" : fmt(p50, 2) + " ms", p50 == null ? Optional.empty() : Optional.of(p50 < 20)));
+        }
         for (JmhResult j : jmh) {
             Double goal = j.benchmark().equals("simpleQa") ? Double.valueOf(500_000)
                     : j.benchmark().equals("typedWithDemo") ? Double.valueOf(100_000) : null;
@@ -331,6 +341,9 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                     md.append('\n');
                     break;
                 }
+                case RETRIEVAL:
+                    retrievalTable(md, s, rows);
+                    break;
                 case FLINK: {
                     md.append("| configuration | results/s | ideal results/s | of ideal | every fork: results/s | notes |\n")
                             .append("|---|---|---|---|---|---|\n");
@@ -465,6 +478,30 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
         md.append("\n`x ").append(Scenario.PREDICT).append("` above 1: this build is faster than that one.\n\n");
     }
 
+    private void retrievalTable(StringBuilder md, Scenario s, List<Result> rows) {
+        boolean embed = s.name().equals(Scenario.EMBED_LOCAL.name());
+        if (embed) {
+            md.append("| system | sentences/s | one query p50 ms | x ").append(Scenario.LANGCHAIN4J_EMBEDDER)
+                    .append(" | every fork: sentences/s | notes |\n|---|---|---|---|---|---|\n");
+        } else {
+            md.append("| system | p50 ms | p99 ms | every fork: p50 ms | notes |\n|---|---|---|---|---|\n");
+        }
+        Double theirs = find(s.name(), Scenario.LANGCHAIN4J_EMBEDDER).map(Result::throughputPerS).orElse(null);
+        for (Result r : rows) {
+            md.append("| ").append(r.system()).append(" | ");
+            if (embed) {
+                md.append(fmt(r.throughputPerS(), 1)).append(" | ").append(fmt(r.p50Ms(), 2)).append(" | ")
+                        .append(ratio(r.throughputPerS(), theirs, true)).append(" | ")
+                        .append(everyFork(s, r.system(), x -> fmt(x.throughputPerS(), 1)));
+            } else {
+                md.append(fmt(r.p50Ms(), 2)).append(" | ").append(fmt(r.p99Ms(), 2)).append(" | ")
+                        .append(everyFork(s, r.system(), x -> fmt(x.p50Ms(), 2)));
+            }
+            md.append(" | ").append(notes(r)).append(" |\n");
+        }
+        md.append('\n');
+    }
+
     private static String ofIdeal(Result r) {
         if (r.note() == null || !r.note().startsWith("ideal ") || r.throughputPerS() == null) {
             return "-";
@@ -532,6 +569,19 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                         + "of %d slots).", load.calls(), load.concurrency(), load.calls(), s.latencyMs(),
                         seconds(load.warmupMs()), seconds(load.measureMs()),
                         seconds(Math.round(LoadRun.idealSeconds(s, load) * 1000)), load.concurrency());
+            case RETRIEVAL:
+                if (s.name().equals(Scenario.EMBED_LOCAL.name())) {
+                    return "`RetrievalBench --only embed` (also `benchmarks/run-retrieval.sh`), one JVM per fork "
+                            + "(-Xmx4g) from the full class path: `LocalEmbedder.allMiniLmL6V2()` against LangChain4j's "
+                            + "in-process `AllMiniLmL6V2EmbeddingModel.embedAll` on the same sentences (1,024 of 8-40 "
+                            + "words, each under 128 word pieces, where both compute the same vectors; 256 in a quick "
+                            + "run) and the same ONNX Runtime, two warm-up rounds each, then rounds interleaved (5; 3 "
+                            + "quick), the median round per system in each fork; plus the latency of one short query.";
+                }
+                return "`RetrievalBench --only exact`, one JVM per fork (-Xmx4g) from the full class path: "
+                        + "`Embeddings.search(vector, 10)` over 100,000 x 384 synthetic unit vectors (clustered, a "
+                        + "stand-in for sentence embeddings; exact below the HNSW threshold), 30 warm-up queries, then "
+                        + "200 queries not in the corpus; p50 and p99 per query.";
             case FLINK:
                 return String.format(Locale.ROOT, "`FlinkThroughput` (also `benchmarks/flink.sh`) in a JVM of its own "
                         + "(-Xmx2g) with its own mock server at %d ms latency: the `dspex-flink` BatchJob pipeline "

@@ -31,7 +31,9 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
         /** BootstrapFewShot compilations back to back for a fixed time, after a warm-up: wall time per compile. */
         BOOTSTRAP,
         /** The Flink job ({@link FlinkThroughput}), forked with Flink's class path; it runs its own iterations. */
-        FLINK
+        FLINK,
+        /** The retrieval benchmarks (issue 21's RetrievalBench), one fork per iteration with the full class path. */
+        RETRIEVAL
     }
 
     /**
@@ -57,6 +59,12 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
     /** A LangChain4j AiServices agent (OpenAI function calling) with the same three tools. */
     static final String LANGCHAIN4J_AGENT = "langchain4j-agent";
     static final String BOOTSTRAP = "dspex-bootstrap";
+    /** embed-local: the local all-MiniLM-L6-v2 embedder (dspex-embeddings-local). */
+    static final String LOCAL_EMBEDDER = "dspex-local-embedder";
+    /** embed-local: LangChain4j's in-process AllMiniLmL6V2EmbeddingModel on the same ONNX Runtime. */
+    static final String LANGCHAIN4J_EMBEDDER = "langchain4j-embedder";
+    /** search-100k: Embeddings.search, exact, over 100,000 x 384 vectors. */
+    static final String EXACT_SEARCH = "dspex-exact-search";
     /** The flink scenario's configurations (FlinkThroughput), each reported as a system. */
     static final List<String> FLINK_CONFIGS = List.of("batch-c64", "flink-p1-c64", "flink-p1-c16", "flink-p2-c16");
 
@@ -77,8 +85,14 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
     /** The Flink job at parallelism 1 and 2 against Program.batch, 50 ms latency (FlinkThroughput). */
     static final Scenario FLINK_JOB = new Scenario("flink", Kind.FLINK, 50, -1, FLINK_CONFIGS);
 
+    /** Sentences per second of the local embedder against LangChain4j's (RetrievalBench --only embed). */
+    static final Scenario EMBED_LOCAL = new Scenario("embed-local", Kind.RETRIEVAL, 0, -1,
+            List.of(LOCAL_EMBEDDER, LANGCHAIN4J_EMBEDDER));
+    /** Exact top-10 search over 100,000 x 384 vectors (RetrievalBench --only exact). */
+    static final Scenario SEARCH_100K = new Scenario("search-100k", Kind.RETRIEVAL, 0, -1, List.of(EXACT_SEARCH));
+
     static final List<Scenario> ALL = List.of(ZERO_LATENCY, LATENCY_1S, STREAM_200, EVALUATE_10K, REACT_TOOLS,
-            BOOTSTRAP_100, FLINK_JOB);
+            BOOTSTRAP_100, FLINK_JOB, EMBED_LOCAL, SEARCH_100K);
 
     /** Milliseconds each tool of react-tools takes. */
     static final long TOOL_LATENCY_MS = 20;

@@ -24,7 +24,8 @@ class HarnessSmokeTest {
             new Scenario("evaluate-10k-50ms", Scenario.Kind.EVALUATE, 10, -1, Scenario.EVALUATE_10K.systems()),
             new Scenario("react-tools", Scenario.Kind.AGENT, 5, -1, Scenario.REACT_TOOLS.systems()),
             new Scenario("bootstrap-100", Scenario.Kind.BOOTSTRAP, 5, -1, Scenario.BOOTSTRAP_100.systems()),
-            new Scenario("flink", Scenario.Kind.FLINK, 5, -1, Scenario.FLINK_JOB.systems()));
+            new Scenario("flink", Scenario.Kind.FLINK, 5, -1, Scenario.FLINK_JOB.systems()),
+            Scenario.EMBED_LOCAL, Scenario.SEARCH_100K);
 
     private static Load tiny(Scenario s) {
         switch (s.kind()) {
@@ -55,11 +56,11 @@ class HarnessSmokeTest {
         assertThat(root.path("jdk").asText()).isNotBlank();
         assertThat(root.path("cpus").asInt()).isPositive();
         JsonNode runs = root.path("runs");
-        assertThat(runs).hasSize(8 + 6 + 5 + 2 + 2 + 1 + 4);
+        assertThat(runs).hasSize(8 + 6 + 5 + 2 + 2 + 1 + 4 + 2 + 1);
         for (JsonNode run : runs) {
             String where = run.path("scenario").asText() + "/" + run.path("system").asText();
-            if (run.path("scenario").asText().equals("flink")) {
-                assertThat(run.path("note").asText()).as(where).contains("not run: no Flink class path");
+            if (List.of("flink", "embed-local", "search-100k").contains(run.path("scenario").asText())) {
+                assertThat(run.path("note").asText()).as(where).contains("not run: no full class path");
                 continue;
             }
             for (String field : List.of("scenario", "system", "throughput_per_s", "p50_ms", "p99_ms", "wall_s",
@@ -99,6 +100,7 @@ class HarnessSmokeTest {
                 "## stream-200", "## evaluate-10k-50ms", "| langchain4j |", "| openai-java |", "x raw",
                 "| reactor-netty-raw-default |", "cold-pool wall s", "every fork", "connections",
                 "dspex-predict >= 0.85x reactor-netty-raw", "## react-tools", "## bootstrap-100", "## flink",
+                "## embed-local", "## search-100k", "dspex-local-embedder >= 1.00x langchain4j-embedder",
                 "dspex-react >= 2.00x langchain4j-agent", "dspex-bootstrap wall time <= 1.2x ideal",
                 "wall time <= 1.10x reactor-netty-raw's", "dspex-predict-observed >= 0.90x dspex-predict",
                 "| dspex-predict-observed |", "client CPU us/call", "quick (smoke) run", "JMH not run");
