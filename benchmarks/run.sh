@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks: DSPEx against a bare Reactor Netty client, LangChain4j and the OpenAI Java SDK, plus
 # ReAct against a LangChain4j agent, BootstrapFewShot, the Flink job and the JMH adapter benchmarks.
-#   benchmarks/run.sh           full run (about 35 minutes on 2 cores): writes benchmarks/results/<date>-<commit>.json
+#   benchmarks/run.sh           full run (about 40 minutes on 2 cores): writes benchmarks/results/<date>-<commit>.json
 #                               and regenerates BENCHMARKS.md from it; commit both together
 #   benchmarks/run.sh --quick   smoke run with reduced loads (about 6 minutes): writes benchmarks/target/
 #                               benchmark-results-quick.json and benchmarks/target/BENCHMARKS-quick.md only
