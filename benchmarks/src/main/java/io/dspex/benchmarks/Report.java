@@ -303,7 +303,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                                             ? "client CPU us/task" : "client CPU us/call", "connections"),
                             List.of(r -> fmt(r.throughputPerS(), 0), r -> fmt(r.p50Ms(), 2), r -> fmt(r.p99Ms(), 2),
                                     r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
-                                    r -> fmt(r.clientCpuUsPerCall(), 1), r -> str(r.connectionsOpened())),
+                                    r -> fmt(r.clientCpuUsPerCall(), 1), r -> count(r.connectionsOpened())),
                             r -> fmt(r.throughputPerS(), 0), true);
                     break;
                 case BURST:
@@ -311,7 +311,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                                     "peak threads", "peak heap MB", "connections"),
                             List.of(r -> fmt(r.wallS(), 2), r -> fmt(r.coldWallS(), 2), r -> fmt(r.throughputPerS(), 0),
                                     r -> fmt(r.p50Ms(), 0), r -> fmt(r.p99Ms(), 0), r -> str(r.peakThreads()),
-                                    r -> fmt(r.peakHeapMb(), 0), r -> str(r.connectionsOpened())),
+                                    r -> fmt(r.peakHeapMb(), 0), r -> count(r.connectionsOpened())),
                             r -> fmt(r.wallS(), 2), false);
                     break;
                 case STREAMS:
@@ -320,7 +320,7 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
                             List.of(r -> fmt(r.firstChunkP50Ms(), 1), r -> fmt(r.firstChunkP99Ms(), 1),
                                     r -> fmt(r.p50Ms(), 1), r -> fmt(r.p99Ms(), 1), r -> fmt(r.wallS(), 2),
                                     r -> str(r.peakThreads()), r -> fmt(r.peakHeapMb(), 0),
-                                    r -> str(r.connectionsOpened())),
+                                    r -> count(r.connectionsOpened())),
                             r -> fmt(r.p50Ms(), 1), false);
                     break;
                 case EVALUATE:
@@ -657,6 +657,10 @@ record Report(Machine machine, Harness.Config config, List<Result> results, List
             n.add(r.note().replace("|", "/").replace("\n", " "));
         }
         return String.join("; ", n);
+    }
+
+    private static String count(Long n) {
+        return n == null ? "-" : String.format(Locale.ROOT, "%,d", n);
     }
 
     private static String str(Object o) {
