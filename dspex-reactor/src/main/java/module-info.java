@@ -53,6 +53,7 @@ module io.dspex.reactor {
     requires com.networknt.schema;
     // McpTools only: an optional dependency (an automatic module), present when the application uses MCP.
     requires static io.modelcontextprotocol.sdk.mcp.core;
+    requires org.apache.lucene.core;
 
     exports io.dspex;
     exports io.dspex.adapter;
@@ -62,8 +63,10 @@ module io.dspex.reactor {
     exports io.dspex.observe;
     exports io.dspex.optimize;
     exports io.dspex.predict;
+    exports io.dspex.retrieve;
     exports io.dspex.signature;
     exports io.dspex.tool;
+    exports io.dspex.types;
 
     opens io.dspex to com.fasterxml.jackson.databind;
     opens io.dspex.lm to com.fasterxml.jackson.databind;

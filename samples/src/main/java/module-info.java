@@ -6,6 +6,8 @@
 module io.dspex.samples {
     requires io.dspex.reactor;
     requires io.dspex.reactor.test;
+    // The rag sample's in-process embedding model.
+    requires io.dspex.embeddings.local;
 
     requires reactor.netty.core;
     requires reactor.netty.http;

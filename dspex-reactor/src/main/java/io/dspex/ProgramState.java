@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dspex.internal.Json;
+import io.dspex.internal.PyFormat;
+import io.dspex.signature.CustomType;
 import io.dspex.signature.Field;
 import io.dspex.signature.Signature;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +90,23 @@ final class ProgramState {
         return predictors.size() == 1 && predictors.containsKey(Predictor.SELF);
     }
 
+    /**
+     * DSPy's {@code serialize_object} for a demo value that holds custom types (an {@code Image}, a {@code Tool}, at
+     * any depth, e.g. inside a {@code History}): each replaced by its {@link CustomType#serialize()} (an image by its
+     * marker text), records as their components; any other value is written as it is.
+     */
+    private static @Nullable Object stateValue(@Nullable Object value) {
+        boolean[] custom = {false};
+        Object j = PyFormat.jsonable(value, v -> {
+            if (v instanceof CustomType c) {
+                custom[0] = true;
+                return c.serialize();
+            }
+            return v;
+        });
+        return custom[0] ? j : value;
+    }
+
     private static ObjectNode dump(String name, Predictor p) {
         ObjectNode state = NODES.objectNode();
         state.set("traces", NODES.arrayNode());
@@ -97,7 +117,7 @@ final class ProgramState {
             ObjectNode demo = NODES.objectNode();
             for (Map.Entry<String, Object> kv : ds.get(i).toMap().entrySet()) {
                 try {
-                    demo.set(kv.getKey(), Json.MAPPER.valueToTree(kv.getValue()));
+                    demo.set(kv.getKey(), Json.MAPPER.valueToTree(stateValue(kv.getValue())));
                 } catch (IllegalArgumentException ex) {
                     throw new ProgramStateException("predictor '" + name + "', demo " + i + ", key '" + kv.getKey()
                             + "': value of type " + kv.getValue().getClass().getName() + " cannot be written as JSON: "

@@ -86,7 +86,8 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Other options</b>: {@code --program} (a state saved by {@code program.save(..)} or DSPy's
  * {@code module.save(..)}; without it, a fresh {@code Predict}), {@code --fail-fast} (a failed input fails the job
  * instead of becoming an error row; no restarts), {@code --timeout-ms} (Flink's per-input timeout, default 5
- * minutes). Restarts after other failures: up to {@value #RESTART_ATTEMPTS}, one second apart, each from the last
+ * minutes), {@code --requests-per-minute} and {@code --tokens-per-minute} (the provider's limits for the whole job:
+ * each subtask keeps to its share, the limit divided by the parallelism; see {@link LmConfig}). Restarts after other failures: up to {@value #RESTART_ATTEMPTS}, one second apart, each from the last
  * checkpoint.
  */
 public final class BatchJob {
@@ -109,6 +110,7 @@ public final class BatchJob {
     static final String USAGE = "usage: BatchJob --input in.jsonl --output DIR --signature \"question -> answer\" "
             + "[--program program.json] [--base-url URL --model NAME] [--api-key-env VAR] [--parallelism N] "
             + "[--concurrency C] [--checkpoint-ms MS] [--timeout-ms MS] [--ordered] [--metric exact_match:answer] "
+            + "[--requests-per-minute N] [--tokens-per-minute N] "
             + "[--fail-fast]";
 
     private BatchJob() {
@@ -165,6 +167,7 @@ public final class BatchJob {
             lm = LmConfig.of(options.baseUrl(), model == null ? "" : model)
                     .withApiKeyVariable(options.apiKeyVariable(System.getenv()));
         }
+        lm = lm.withRequestsPerMinute(options.requestsPerMinute()).withTokensPerMinute(options.tokensPerMinute());
         try {
             ProgramAsyncFunction fn = function(options, lm);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -548,11 +551,13 @@ public final class BatchJob {
      * @param ordered        whether each subtask emits results in input order
      * @param metric         {@code name:field} for evaluation mode, or null
      * @param failFast       whether a failed input fails the job
+     * @param requestsPerMinute the model's request limit for the whole job, shared by its subtasks (0: none)
+     * @param tokensPerMinute   the model's token limit for the whole job, shared by its subtasks (0: none)
      */
     public record Options(String input, String output, @Nullable String program, String signature,
                           @Nullable String baseUrl, @Nullable String model, @Nullable String apiKeyEnv,
                           int parallelism, int concurrency, long checkpointMs, long timeoutMs, boolean ordered,
-                          @Nullable String metric, boolean failFast) {
+                          @Nullable String metric, boolean failFast, int requestsPerMinute, long tokensPerMinute) {
 
         /**
          * @throws IllegalArgumentException when the input, output or signature is missing, or a number is out of
@@ -561,6 +566,10 @@ public final class BatchJob {
         public Options {
             if (input == null || output == null || signature == null) {
                 throw new IllegalArgumentException("BatchJob options need an input, an output and a signature");
+            }
+            if (requestsPerMinute < 0 || tokensPerMinute < 0) {
+                throw new IllegalArgumentException("BatchJob rate limits must be 0 (none) or more, got "
+                        + requestsPerMinute + " requests and " + tokensPerMinute + " tokens per minute");
             }
             if (parallelism < 0 || concurrency < 1 || checkpointMs < 10 || timeoutMs < 1) {
                 throw new IllegalArgumentException("BatchJob options out of range: parallelism " + parallelism
@@ -581,7 +590,8 @@ public final class BatchJob {
             boolean ordered = false;
             boolean failFast = false;
             List<String> valued = List.of("--input", "--output", "--program", "--signature", "--base-url", "--model",
-                    "--api-key-env", "--parallelism", "--concurrency", "--checkpoint-ms", "--timeout-ms", "--metric");
+                    "--api-key-env", "--parallelism", "--concurrency", "--checkpoint-ms", "--timeout-ms", "--metric",
+                    "--requests-per-minute", "--tokens-per-minute");
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("--ordered")) {
@@ -624,9 +634,15 @@ public final class BatchJob {
             int concurrency = (int) number(values, "--concurrency", ProgramAsyncFunction.DEFAULT_CONCURRENCY, 1);
             long checkpointMs = number(values, "--checkpoint-ms", DEFAULT_CHECKPOINT_MS, 10);
             long timeoutMs = number(values, "--timeout-ms", ProgramAsyncFunction.DEFAULT_TIMEOUT.toMillis(), 1);
+            int requestsPerMinute = (int) number(values, "--requests-per-minute", 0, 1);
+            long tokensPerMinute = number(values, "--tokens-per-minute", 0, 1);
+            if (parallelism > 0 && requestsPerMinute > 0 && requestsPerMinute < parallelism) {
+                throw new IllegalArgumentException("--requests-per-minute " + requestsPerMinute + " cannot be shared "
+                        + "by --parallelism " + parallelism + " subtasks (each needs at least 1)");
+            }
             return new Options(input, output, values.get("--program"), signature, baseUrl, model,
                     values.get("--api-key-env"), parallelism, concurrency, checkpointMs, timeoutMs, ordered, metric,
-                    failFast);
+                    failFast, requestsPerMinute, tokensPerMinute);
         }
 
         /** @return Flink's per-input timeout */

@@ -165,10 +165,12 @@ public final class ProgramAsyncFunction extends RichAsyncFunction<ProgramInput, 
     }
 
     /**
-     * Builds this subtask's program (applying the saved state), its LM client and the metric.
+     * Builds this subtask's program (applying the saved state), its LM client (behind this subtask's share of the
+     * config's rate limits) and the metric.
      *
      * @param context Flink's context
-     * @throws IllegalStateException when the factory returns null, or the key's variable is named but not set
+     * @throws IllegalStateException when the factory returns null, the key's variable is named but not set, or a
+     *                               rate limit is smaller than the number of subtasks
      */
     @Override
     public void open(OpenContext context) {
@@ -177,7 +179,9 @@ public final class ProgramAsyncFunction extends RichAsyncFunction<ProgramInput, 
         if (lm != null) {
             OpenAiCompatibleLm c = lm.build(concurrency, System::getenv);
             this.client = c;
-            this.settings = Settings.empty().withLm(c).asContext();
+            // The job's rate limits, divided among the subtasks (LmConfig's javadoc).
+            int subtasks = hasRuntimeContext() ? getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() : 1;
+            this.settings = Settings.empty().withLm(lm.limited(c, subtasks)).asContext();
         }
         this.scorer = metric == null ? null : create(metric, "metric");
         this.inFlight = new ConcurrentHashMap<>();

@@ -16,6 +16,7 @@ import io.dspex.signature.FieldType;
 import io.dspex.signature.Signature;
 import io.dspex.tool.Tool;
 import io.dspex.tool.ToolCalls;
+import io.dspex.types.History;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -67,6 +68,10 @@ abstract class AbstractAdapter implements Adapter {
         final @Nullable String callsOutput;
         /** The signature without those two fields, what native function calling formats and parses. */
         private volatile @Nullable Signature withoutTools;
+        /** The first input of type {@code History} (DSPy's {@code _get_history_field_name}), or null. */
+        final @Nullable String historyInput;
+        /** The signature without that field: what the past turns and the current input are formatted with. */
+        private volatile @Nullable Signature withoutHistory;
 
         Prepared(Signature sig, AbstractAdapter adapter) {
             this.signature = sig;
@@ -94,6 +99,7 @@ abstract class AbstractAdapter implements Adapter {
             outputNames = Collections.unmodifiableList(names);
             toolsInput = toolsInput(in);
             callsOutput = callsOutput(out);
+            historyInput = historyInput(in);
             system = fieldDescription(in, out) + "\n" + adapter.fieldStructure(this) + "\n"
                     + taskDescription(sig.instructions());
             outputRequirements = adapter.outputRequirements(this);
@@ -120,6 +126,26 @@ abstract class AbstractAdapter implements Adapter {
             }
         }
         return null;
+    }
+
+    /** DSPy's {@code _get_history_field_name}: the first input typed {@code History}. */
+    private static @Nullable String historyInput(List<Field> inputs) {
+        for (Field f : inputs) {
+            if (f.type().javaClass() == History.class) {
+                return f.name();
+            }
+        }
+        return null;
+    }
+
+    /** @return the signature without the history input (computed once) */
+    final Signature withoutHistory(Prepared p) {
+        Signature s = p.withoutHistory;
+        if (s == null) {
+            s = p.signature.delete(p.historyInput);
+            p.withoutHistory = s;
+        }
+        return s;
     }
 
     /** @return the signature without the tools input and the tool calls output (computed once) */
@@ -172,8 +198,106 @@ abstract class AbstractAdapter implements Adapter {
         if (nDemos > 0) {
             formatDemos(p, demos, messages);
         }
-        messages.add(Message.user(userContent(p, inputs, "", true)));
+        if (p.historyInput == null) {
+            messages.add(Message.user(userContent(p, inputs, "", true)));
+        } else {
+            Prepared current = prepared(withoutHistory(p));
+            formatHistory(p.historyInput, current, inputs, messages);
+            messages.add(Message.user(userContent(current, inputs, "", true)));
+        }
         return withContentParts(messages);
+    }
+
+    // ---------------------------------------------------------------- conversation history
+
+    /**
+     * DSPy's {@code format_conversation_history}: every past turn of the {@code History} input as a user message (its
+     * input fields) and an assistant message (its output fields), formatted with the signature without the history
+     * field. With native function calling, a turn holding tool calls (a {@code ToolCalls}, or a map with
+     * {@code tool_calls}) gets an assistant message only for its other outputs that have a value, and none when
+     * there are none (DSPy sends tool calls back only with their results, which a {@code History} does not hold).
+     *
+     * @throws IllegalArgumentException naming the turn and the field when a turn holds none of the input fields, or
+     *                                  lacks an output field (one that a tool-calls turn may leave out aside)
+     */
+    private void formatHistory(String field, Prepared p, Map<String, ?> inputs, List<Message> messages) {
+        if (!inputs.containsKey(field)) {
+            return; // as DSPy: no history given, no past turns (a conversation's first turn)
+        }
+        List<Map<String, @Nullable Object>> turns = history(field, inputs.get(field)).messages();
+        for (int i = 0; i < turns.size(); i++) {
+            Map<String, @Nullable Object> turn = turns.get(i);
+            boolean hasInput = false;
+            for (Field f : p.inputs) {
+                hasInput |= turn.containsKey(f.name());
+            }
+            if (!hasInput) {
+                throw new IllegalArgumentException("history input '" + field + "', turn " + i + ": holds none of the "
+                        + "input fields " + names(p.inputs) + " (it holds " + turn.keySet() + ")");
+            }
+            boolean toolTurn = nativeFunctionCalling && hasToolCalls(turn);
+            if (!toolTurn) {
+                for (Field f : p.outputs) {
+                    if (!turn.containsKey(f.name())) {
+                        throw new IllegalArgumentException("history input '" + field + "', turn " + i
+                                + ": missing output field '" + f.name() + "' (every turn holds the outputs "
+                                + names(p.outputs) + "; it holds " + turn.keySet() + ")");
+                    }
+                }
+            }
+            messages.add(Message.user(userContent(p, turn, "", false)));
+            if (!toolTurn) {
+                messages.add(Message.assistant(assistantContent(p, turn, NOT_SUPPLIED_HISTORY)));
+                continue;
+            }
+            Signature shown = p.signature;
+            for (Field f : p.outputs) {
+                if (f.type().javaClass() == ToolCalls.class || turn.get(f.name()) == null) {
+                    shown = shown.delete(f.name());
+                }
+            }
+            if (!shown.outputFields().isEmpty()) {
+                String content = assistantContent(prepared(shown), turn, NOT_SUPPLIED_HISTORY);
+                if (!content.isEmpty()) {
+                    messages.add(Message.assistant(content));
+                }
+            }
+        }
+    }
+
+    /** The history input's value: a {@code History}, or what converts to one ({@code {"messages": [...]}}). */
+    private static History history(String field, @Nullable Object value) {
+        if (value instanceof History h) {
+            return h;
+        }
+        if (value == null) {
+            throw new IllegalArgumentException("history input '" + field + "' is null: leave it out of the inputs "
+                    + "or pass History.empty()");
+        }
+        try {
+            return (History) FieldType.of(History.class).convert(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("history input '" + field + "' is not a History: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** DSPy's {@code _tool_calls_from_message}: whether a value of the turn is tool calls. */
+    private static boolean hasToolCalls(Map<String, @Nullable Object> turn) {
+        for (Object v : turn.values()) {
+            if (v instanceof ToolCalls || (v instanceof Map<?, ?> m && m.containsKey("tool_calls"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<String> names(Field[] fields) {
+        List<String> out = new ArrayList<>(fields.length);
+        for (Field f : fields) {
+            out.add(f.name());
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- native function calling
@@ -404,7 +528,7 @@ abstract class AbstractAdapter implements Adapter {
     private static void checkInputs(Prepared p, Map<String, ?> inputs) {
         List<String> missing = null;
         for (Field f : p.inputs) {
-            if (!inputs.containsKey(f.name())) {
+            if (!inputs.containsKey(f.name()) && !f.name().equals(p.historyInput)) {
                 if (missing == null) {
                     missing = new ArrayList<>();
                 }

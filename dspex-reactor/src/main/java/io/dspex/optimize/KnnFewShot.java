@@ -4,10 +4,11 @@ import io.dspex.Example;
 import io.dspex.Module;
 import io.dspex.Program;
 import io.dspex.internal.PyFormat;
+import io.dspex.retrieve.Embedder;
+import io.dspex.retrieve.EmbeddingException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.jspecify.annotations.Nullable;
@@ -32,7 +33,7 @@ import reactor.core.publisher.Mono;
  *
  * <pre>{@code
  * OpenAiCompatibleLm lm = ...;
- * KnnFewShot knn = KnnFewShot.builder().k(3).embedder(lm::embed)
+ * KnnFewShot knn = KnnFewShot.builder().k(3).embedder(Embedder.of(lm))
  *         .bootstrap(BootstrapFewShot.builder().metric(Metrics.exactMatch("answer")).build()).build();
  * Predict qa = knn.compile(Predict.of("question -> answer"), trainset).block();
  * qa.forward(Map.of("question", "What is the capital of Belgium?")).block();
@@ -41,7 +42,7 @@ import reactor.core.publisher.Mono;
 public final class KnnFewShot implements Teleprompter {
 
     private final int k;
-    private final Function<List<String>, Mono<List<float[]>>> embedder;
+    private final Embedder embedder;
     private final BootstrapFewShot bootstrap;
 
     private KnnFewShot(Builder b) {
@@ -114,18 +115,18 @@ public final class KnnFewShot implements Teleprompter {
     }
 
     private Mono<List<float[]>> embed(List<String> texts, String what) {
-        return Mono.defer(() -> embedder.apply(texts))
-                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the embedder returned nothing for " + what)))
+        return Mono.defer(() -> embedder.embed(texts))
+                .switchIfEmpty(Mono.error(() -> new EmbeddingException("the embedder returned nothing for " + what)))
                 .map(vs -> {
                     if (vs.size() != texts.size()) {
-                        throw new IllegalStateException("the embedder returned " + vs.size() + " vectors for "
+                        throw new EmbeddingException("the embedder returned " + vs.size() + " vectors for "
                                 + texts.size() + " texts of " + what);
                     }
                     int dim = -1;
                     for (int i = 0; i < vs.size(); i++) {
                         float[] v = vs.get(i);
                         if (v == null || v.length == 0 || (dim >= 0 && v.length != dim)) {
-                            throw new IllegalStateException("the embedder returned an empty or mismatched vector at "
+                            throw new EmbeddingException("the embedder returned an empty or mismatched vector at "
                                     + "index " + i + " of " + what);
                         }
                         dim = v.length;
@@ -154,7 +155,8 @@ public final class KnnFewShot implements Teleprompter {
 
     private static double dot(float[] a, float[] b) {
         if (a.length != b.length) {
-            throw new IllegalStateException("embedding dimensions differ: " + a.length + " and " + b.length);
+            throw new EmbeddingException("embedding dimensions differ: " + a.length + " (training set) and "
+                    + b.length + " (the call's inputs)");
         }
         double s = 0;
         for (int i = 0; i < a.length; i++) {
@@ -177,7 +179,7 @@ public final class KnnFewShot implements Teleprompter {
      */
     public static final class Builder {
         private int k = 3;
-        private @Nullable Function<List<String>, Mono<List<float[]>>> embedder;
+        private @Nullable Embedder embedder;
         private BootstrapFewShot bootstrap = BootstrapFewShot.builder().build();
 
         private Builder() {
@@ -197,10 +199,12 @@ public final class KnnFewShot implements Teleprompter {
         }
 
         /**
-         * @param embedder texts to one vector each, in order (e.g. {@code OpenAiCompatibleLm::embed}); required
+         * @param embedder texts to one vector each, in order: an {@link Embedder} ({@code Embedder.of(lm)}, the
+         *                 local {@code LocalEmbedder.allMiniLmL6V2()}, one built with a cache) or a lambda/method
+         *                 reference such as {@code lm::embed}; required
          * @return this builder
          */
-        public Builder embedder(Function<List<String>, Mono<List<float[]>>> embedder) {
+        public Builder embedder(Embedder embedder) {
             this.embedder = embedder;
             return this;
         }

@@ -64,7 +64,8 @@ import reactor.util.context.ContextView;
  * {@link RetryPolicy#defaults()}.
  *
  * <p><b>Inputs</b>: an example's marked input keys, or all its keys when none are marked. A missing input field
- * (other than an {@code Optional} one) or a key that is neither an input nor an output field fails the call with
+ * (other than an {@code Optional} one, or a {@link io.dspex.types.History}, which a conversation's first turn leaves
+ * out) or a key that is neither an input nor an output field fails the call with
  * an {@link IllegalArgumentException} naming it; output-field keys (labels) are ignored. A typed input takes a value
  * that converts to its type, or the JSON text of one ({@code "[\"a\", \"b\"]"} for a {@code list[str]}), which is
  * sent as written.
@@ -308,8 +309,8 @@ public final class Predict extends Module implements Predictor {
                 matched++;
             } else if (f.type().isOptional()) {
                 inputs.put(f.name(), null);
-            } else {
-                missing.add(f.name());
+            } else if (f.type().javaClass() != io.dspex.types.History.class) {
+                missing.add(f.name()); // a History left out is a conversation's first turn (as in DSPy)
             }
         }
         if (missing.isEmpty() && matched == given.size()) {

@@ -51,7 +51,8 @@ import java.util.List;
  * }</pre>
  *
  * <p>DSPy's own type names resolve in the string syntax without registration: {@code Tool}, {@code ToolCalls}
- * ({@code io.dspex.tool}), and {@code dspy.}-prefixed forms of them.
+ * ({@code io.dspex.tool}), {@code Image} and {@code History} ({@code io.dspex.types}; a {@code History} is plain
+ * data, not a custom type), and {@code dspy.}-prefixed forms of them.
  */
 public interface CustomType {
 

@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
  * renders in a prompt and how a model's reply converts back to a Java value.
  *
  * <p>Types come from DSPy type strings ({@code str}, {@code int}, {@code float}, {@code bool}, {@code list[T]},
- * {@code dict[K, V]}, {@code Literal['a', 'b']}, {@code Optional[T]}, DSPy's custom types {@code Tool} and
- * {@code ToolCalls}, your own names through {@link #parse(String, Map)}, nested) or from Java types
+ * {@code dict[K, V]}, {@code Literal['a', 'b']}, {@code Optional[T]}, DSPy's types {@code Tool},
+ * {@code ToolCalls}, {@code Image} and {@code History}, your own names through {@link #parse(String, Map)}, nested) or from Java types
  * ({@code String}, {@code Integer}/{@code int}, {@code Long}/{@code long}, {@code Double}/{@code double},
  * {@code Float}, {@code Boolean}/{@code boolean}, records, enums, {@link CustomType}s, {@code List<T>},
  * {@code Map<String, V>}, {@code Optional<T>}).

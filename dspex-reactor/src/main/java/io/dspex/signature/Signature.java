@@ -128,7 +128,7 @@ public final class Signature {
      * @param spec         see {@link #parse(String)}
      * @param instructions the instructions; {@code null} for DSPy's default
      * @param types        type names to Java types; they win over DSPy's built-in names ({@code Tool},
-     *                     {@code ToolCalls})
+     *                     {@code ToolCalls}, {@code Image}, {@code History})
      * @return the signature
      * @throws SignatureException naming the problem and its column, including a name whose type cannot be a field
      *                            type

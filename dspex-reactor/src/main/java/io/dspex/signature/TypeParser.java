@@ -19,6 +19,8 @@ final class TypeParser {
      * (its class implements {@link CustomType}); the class is loaded when a type string first names it.
      */
     static final Map<String, String> BUILT_IN = Map.of(
+            "History", "io.dspex.types.History",
+            "Image", "io.dspex.types.Image",
             "Tool", "io.dspex.tool.Tool",
             "ToolCalls", "io.dspex.tool.ToolCalls");
 

@@ -26,7 +26,7 @@ public final class Samples {
 
     /** The samples, in the order a newcomer would try them. */
     public static final List<String> NAMES = List.of("quickstart", "optimize", "server", "batch",
-            "optimize-instructions", "optimize-gepa", "agent");
+            "optimize-instructions", "optimize-gepa", "agent", "rag");
 
     /** Where samples write by default: {@code target/samples} under the working directory. */
     public static final Path OUTPUT_DIR = Path.of("target", "samples");
@@ -102,6 +102,7 @@ public final class Samples {
             case "optimize-gepa" -> OptimizeGepa.run(provider.lm(), provider.lm(),
                     arg(args, 0, OUTPUT_DIR.resolve("arithmetic-gepa.json")), out);
             case "agent" -> Agent.run(provider.lm(), System.getenv(Agent.MCP_SERVER_CMD), out);
+            case "rag" -> Rag.run(provider.lm(), out);
             default -> throw new IllegalStateException("unreachable: " + name);
         }
     }

@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  *   <li><b>Task.</b> From the system message it reads the output fields (``1. `answer` (str): ...``). From the last
  *       user message it reads the input blocks ({@code [[ ## question ## ]]}); the question is the {@code question}
  *       field, else the first input.</li>
+ *   <li><b>Context.</b> Given a {@code context} and a {@code question} input, it answers from the context instead
+ *       ({@link SimulatedContextReader} has those rules).</li>
  *   <li><b>Skill.</b> It does integer arithmetic on questions of the form "What is A plus|minus|times|divided by
  *       B?" (digits, exact division only). Any other question gets "I don't know" and a reasoning that says why.</li>
  *   <li><b>Style — what few-shot demos teach it.</b> The demos are the user/assistant turns between the system
@@ -153,7 +155,8 @@ public final class SimulatedModel implements Function<ParsedRequest, String> {
         long spellUpTo = Math.max(largestSpelledOut(messages.subList(first, Math.max(first, last)), answerField),
                 SimulatedInstructions.spellUpTo(system).orElse(-1));
 
-        Map<String, String> values = solve(question.strip(), spellUpTo);
+        Map<String, String> values = SimulatedContextReader.applies(given) ? SimulatedContextReader.answer(given)
+                : solve(question.strip(), spellUpTo);
         Map<String, String> out = new LinkedHashMap<>();
         for (FieldSpec f : outputs) {
             if (f.name().equals("reasoning")) {

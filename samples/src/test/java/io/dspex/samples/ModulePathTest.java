@@ -47,6 +47,22 @@ class ModulePathTest {
     }
 
     @Test
+    void ragRunsAsANamedModuleWithTheModelFromItsJar(@TempDir Path workDir) throws Exception {
+        // dspex-embeddings-local reads the model from a jar with no module name of its own: it must resolve (as an
+        // automatic module, beside ONNX Runtime's) and give up its root resources on the module path too.
+        String modulePath = property("dspex.samples.classes") + File.pathSeparator + runtimeModulePath();
+
+        Result run = java(workDir, "--module-path", modulePath,
+                "--module", "io.dspex.samples/io.dspex.samples.Samples", "rag");
+
+        assertThat(run.exitCode).as("exit code; output:%n%s", run.output).isZero();
+        assertThat(run.output)
+                .contains("Embedded 24 passages with all-MiniLM-L6-v2")
+                .contains("answer:    Elena Fairweather")
+                .doesNotContain("Exception");
+    }
+
+    @Test
     void aUserModuleGetsJacksonTheCacheItsRecordsAndProgramState(@TempDir Path workDir) throws Exception {
         Path sources = Path.of(property("dspex.samples.moduleCheckSources"));
         Path classes = Files.createDirectories(workDir.resolve("classes"));

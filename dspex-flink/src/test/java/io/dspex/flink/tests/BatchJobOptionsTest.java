@@ -53,6 +53,21 @@ class BatchJobOptionsTest {
         assertThat(o.timeout()).isEqualTo(ProgramAsyncFunction.DEFAULT_TIMEOUT);
         assertThat(o.ordered()).isFalse();
         assertThat(o.metric()).isNull();
+        assertThat(o.requestsPerMinute()).isZero();
+        assertThat(o.tokensPerMinute()).isZero();
+    }
+
+    @Test
+    void rateLimitsAreTheJobsAndMustLeaveEverySubtaskAShare() {
+        BatchJob.Options o = BatchJob.Options.parse(with("--parallelism", "4", "--requests-per-minute", "600",
+                "--tokens-per-minute", "200000"));
+        assertThat(o.requestsPerMinute()).isEqualTo(600);
+        assertThat(o.tokensPerMinute()).isEqualTo(200_000);
+        assertThatThrownBy(() -> BatchJob.Options.parse(with("--parallelism", "4", "--requests-per-minute", "3")))
+                .hasMessage("--requests-per-minute 3 cannot be shared by --parallelism 4 subtasks (each needs at "
+                        + "least 1)");
+        assertThatThrownBy(() -> BatchJob.Options.parse(with("--tokens-per-minute", "0")))
+                .hasMessageStartingWith("--tokens-per-minute must be between 1");
     }
 
     @Test
@@ -85,9 +100,9 @@ class BatchJobOptionsTest {
     @Test
     void optionsBuiltWithoutTheParserAreCheckedToo() {
         assertThatThrownBy(() -> new BatchJob.Options(null, "out", null, "q -> a", null, null, null, 0, 16, 1000,
-                1000, false, null, false)).hasMessageContaining("need an input");
+                1000, false, null, false, 0, 0)).hasMessageContaining("need an input");
         assertThatThrownBy(() -> new BatchJob.Options("in", "out", null, "q -> a", null, null, null, 0, 0, 1000,
-                1000, false, null, false)).hasMessageContaining("concurrency 0 (1 or more)");
+                1000, false, null, false, 0, 0)).hasMessageContaining("concurrency 0 (1 or more)");
     }
 
     @Test

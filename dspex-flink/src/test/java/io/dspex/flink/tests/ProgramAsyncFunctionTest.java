@@ -26,7 +26,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.functions.DefaultOpenContext;
+import org.apache.flink.api.common.functions.util.RuntimeUDFContext;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.util.InstantiationUtil;
@@ -122,6 +126,40 @@ class ProgramAsyncFunctionTest {
         assertThat(fn.toString()).doesNotContain(key).contains(KEY_VARIABLE);
         ProgramAsyncFunction copy = InstantiationUtil.deserializeObject(graph, getClass().getClassLoader());
         assertThat(copy.lm()).isEqualTo(fn.lm());
+    }
+
+    /** A runtime context as Flink gives subtask 0 of {@code subtasks}. */
+    static RuntimeUDFContext subtaskOf(int subtasks) {
+        return new RuntimeUDFContext(new TaskInfoImpl("dspex program", 128, 0, subtasks, 0),
+                ProgramAsyncFunctionTest.class.getClassLoader(), new ExecutionConfig(), Map.of(), Map.of(),
+                UnregisteredMetricsGroup.createOperatorMetricGroup());
+    }
+
+    @Test
+    void eachSubtaskKeepsToItsShareOfTheJobsRateLimit() throws Exception {
+        // 120 requests a minute for the job, 2 subtasks: 60 a minute each, so this subtask's second call starts
+        // at least a second after its first (one subtask alone would wait half a second).
+        fn = qa().lm(LmConfig.of(server.baseUrl(), "mock-model").withRequestsPerMinute(120)).build();
+        fn.setRuntimeContext(subtaskOf(2));
+        fn.open(DefaultOpenContext.INSTANCE);
+
+        long start = System.nanoTime();
+        assertThat(invoke(fn, input(1)).outputs()).containsEntry("answer", "A-1");
+        assertThat(invoke(fn, input(2)).outputs()).containsEntry("answer", "A-2");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(fn.lm().toString()).endsWith(", 120 requests/min for the job]");
+    }
+
+    @Test
+    void aRateLimitSmallerThanTheSubtaskCountFailsOpenNamingIt() {
+        fn = qa().lm(LmConfig.of(server.baseUrl(), "mock-model").withRequestsPerMinute(3)).build();
+        fn.setRuntimeContext(subtaskOf(4));
+        assertThatThrownBy(() -> fn.open(DefaultOpenContext.INSTANCE)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("requestsPerMinute 3 cannot be shared by 4 parallel subtasks");
+        assertThatThrownBy(() -> LmConfig.of(server.baseUrl(), "m").withTokensPerMinute(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokensPerMinute -1");
+        fn = null;
     }
 
     @Test
