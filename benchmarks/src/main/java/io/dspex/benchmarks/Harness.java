@@ -177,7 +177,8 @@ public final class Harness {
         List<Result> iterationsAll = new ArrayList<>();
         for (Scenario s : config.scenarios()) {
             Load load = config.loads().apply(s);
-            log("scenario " + s.name() + " " + load);
+            boolean ownLoad = s.kind() == Scenario.Kind.FLINK || s.kind() == Scenario.Kind.RETRIEVAL;
+            log("scenario " + s.name() + (ownLoad ? " (sized by its own program)" : " " + load));
             Map<String, List<Result>> bySystem = new LinkedHashMap<>();
             s.systems().forEach(sys -> bySystem.put(sys, new ArrayList<>()));
             if (s.kind() == Scenario.Kind.FLINK || s.kind() == Scenario.Kind.RETRIEVAL) {
@@ -243,7 +244,10 @@ public final class Harness {
             sb.append(String.format("%.0f/s ", r.throughputPerS()));
         }
         if (r.p50Ms() != null) {
-            sb.append(String.format("p50 %.2f ms p99 %.2f ms ", r.p50Ms(), r.p99Ms()));
+            sb.append(String.format("p50 %.2f ms ", r.p50Ms()));
+        }
+        if (r.p99Ms() != null) {
+            sb.append(String.format("p99 %.2f ms ", r.p99Ms()));
         }
         if (r.firstChunkP50Ms() != null) {
             sb.append(String.format("first %.1f ms ", r.firstChunkP50Ms()));
