@@ -24,22 +24,24 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Runs every scenario for every system and writes the results: {@code benchmark-results.json} and
- * {@code BENCHMARKS.md}. Per scenario it starts {@link MockServerMain} in its own JVM, then forks a fresh client
- * JVM ({@link ClientMain}) per system and iteration, interleaving the systems so that a change in machine load
- * hits them all alike; it reports each system's median. Afterwards it runs the JMH {@code AdapterBenchmark} from
- * the same jar, when the jar has it.
+ * Runs every scenario for every system and writes the results: a full run writes
+ * {@code benchmarks/results/<date>-<commit>.json} and {@code BENCHMARKS.md}, a quick or partial one writes under
+ * {@code benchmarks/target/} only ({@link #outputs}). Per scenario it starts {@link MockServerMain} in its own JVM,
+ * then forks a fresh client JVM ({@link ClientMain}) per system and iteration, interleaving the systems so that a
+ * change in machine load hits them all alike, and counts the connections each fork opens at the server; it reports
+ * each system's median fork whole beside every fork ({@link #summary}). The flink and retrieval scenarios fork their
+ * own programs with the full class path. Afterwards it runs the JMH {@code AdapterBenchmark} from the same jar, when
+ * the jar has it.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.dspex.benchmarks.Harness --quick \
- *     --json benchmarks/target/benchmark-results.json --markdown BENCHMARKS.md
+ * java -cp benchmarks/target/benchmarks.jar io.dspex.benchmarks.Harness --quick --commit abc1234
  * }</pre>
  */
 public final class Harness {
@@ -97,8 +99,12 @@ public final class Harness {
     }
 
     /**
-     * @param args {@code --quick}; {@code --json PATH}; {@code --markdown PATH}; {@code --iterations N};
-     *             {@code --scenarios a,b}; {@code --systems a,b} (only these); {@code --no-jmh}; {@code --jfr DIR} (record each client fork)
+     * @param args {@code --quick}; {@code --iterations N}; {@code --scenarios a,b}; {@code --systems a,b} (only
+     *             these); {@code --no-jmh}; {@code --jfr DIR} (record each client fork); {@code --commit SHA} and
+     *             {@code --dirty} (what was measured, for the file name and the report); {@code --full-classpath CP}
+     *             (flink and retrieval); {@code --variants name=jar=commit=subject;...} (run.sh {@code --compare});
+     *             {@code --json PATH} and {@code --markdown PATH} (quick or partial runs; a full run writes
+     *             {@code --results-dir} (default benchmarks/results) and {@code --markdown} (default BENCHMARKS.md))
      * @throws Exception when a run cannot start or a file cannot be written
      */
     public static void main(String[] args) throws Exception {
@@ -181,14 +187,15 @@ public final class Harness {
             log("scenario " + s.name() + (ownLoad ? " (sized by its own program)" : " " + load));
             Map<String, List<Result>> bySystem = new LinkedHashMap<>();
             s.systems().forEach(sys -> bySystem.put(sys, new ArrayList<>()));
-            if (s.kind() == Scenario.Kind.FLINK || s.kind() == Scenario.Kind.RETRIEVAL) {
-                List<Result> flink = s.kind() == Scenario.Kind.FLINK ? runFlink(s) : runRetrieval(s);
-                flink.forEach(r -> log(String.format("  %-24s #%d %s", r.system(), r.iterations(), brief(r))));
-                iterationsAll.addAll(flink.stream().map(r -> r.withIterations(1)).toList());
-                for (Result r : flink) {
+            if (ownLoad) {
+                // Flink and retrieval programs fork themselves and report one result per system and iteration.
+                List<Result> own = s.kind() == Scenario.Kind.FLINK ? runFlink(s) : runRetrieval(s);
+                own.forEach(r -> log(String.format("  %-24s #%d %s", r.system(), r.iterations(), brief(r))));
+                iterationsAll.addAll(own.stream().map(r -> r.withIterations(1)).toList());
+                for (Result r : own) {
                     bySystem.computeIfAbsent(r.system(), k -> new ArrayList<>()).add(r.withIterations(1));
                 }
-                bySystem.values().forEach(list -> results.add(summary(list)));
+                bySystem.values().stream().filter(list -> !list.isEmpty()).forEach(list -> results.add(summary(list)));
                 continue;
             }
             try (Server server = startServer(s)) {
@@ -480,7 +487,8 @@ public final class Harness {
         for (int i = 1; i <= config.iterations(); i++) {
             Path out = Files.createTempFile("retrieval-results", ".json");
             List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-XX:+UseG1GC", "-cp", config.fullClasspath(),
-                    "io.dspex.benchmarks.RetrievalBench", "--only", embed ? "embed" : "exact", "--json", out.toString()));
+                    "io.dspex.benchmarks.RetrievalBench", "--only", embed ? "embed" : "exact", "--json",
+                    out.toString()));
             if (config.quick()) {
                 cmd.add("--quick");
             }
@@ -509,17 +517,20 @@ public final class Harness {
             }
             if (embed) {
                 long n = e.path("sentences").asLong() * e.path("rounds").asLong();
-                results.add(new Result(s.name(), Scenario.LOCAL_EMBEDDER, e.path("dspex_local_sentences_per_s").asDouble(),
+                results.add(new Result(s.name(), Scenario.LOCAL_EMBEDDER,
+                        e.path("dspex_local_sentences_per_s").asDouble(),
                         e.path("one_query_p50_ms_dspex_local").asDouble(), null, null, null, null, null, null, null, n,
                         0L, i, String.format(Locale.ROOT, "CPU %.2f ms a sentence",
                         e.path("cpu_ms_per_sentence_dspex_local").asDouble())));
                 results.add(new Result(s.name(), Scenario.LANGCHAIN4J_EMBEDDER,
-                        e.path("langchain4j_sentences_per_s").asDouble(), e.path("one_query_p50_ms_langchain4j").asDouble(),
+                        e.path("langchain4j_sentences_per_s").asDouble(),
+                        e.path("one_query_p50_ms_langchain4j").asDouble(),
                         null, null, null, null, null, null, null, n, 0L, i, String.format(Locale.ROOT,
                         "CPU %.2f ms a sentence", e.path("cpu_ms_per_sentence_langchain4j").asDouble())));
             } else {
                 results.add(new Result(s.name(), Scenario.EXACT_SEARCH, null, e.path("p50_ms").asDouble(),
-                        e.path("p99_ms").asDouble(), null, null, null, null, null, null, e.path("queries").asLong(), 0L, i,
+                        e.path("p99_ms").asDouble(), null, null, null, null, null, null, e.path("queries").asLong(),
+                        0L, i,
                         String.format(Locale.ROOT, "%,d x %d vectors, k = %d; CPU %.2f ms a query",
                                 e.path("vectors").asLong(), e.path("dimension").asInt(), e.path("k").asInt(),
                                 e.path("cpu_ms_per_query_mean").asDouble())));

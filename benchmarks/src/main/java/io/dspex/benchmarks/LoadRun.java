@@ -348,7 +348,8 @@ final class LoadRun {
             Predict student = Predict.of(Workload.SIGNATURE).withLm(lm);
             List<Example> trainset = devset(load.calls());
             io.dspex.optimize.BootstrapFewShot optimizer = io.dspex.optimize.BootstrapFewShot.builder()
-                    .metric(Metrics.exactMatch("answer")).maxBootstrappedDemos(load.calls()).maxLabeledDemos(load.calls())
+                    .metric(Metrics.exactMatch("answer")).maxBootstrappedDemos(load.calls())
+                    .maxLabeledDemos(load.calls())
                     .concurrency(load.concurrency()).build();
             long warmEnd = System.nanoTime() + load.warmupMs() * 1_000_000;
             while (System.nanoTime() < warmEnd) {
@@ -372,7 +373,8 @@ final class LoadRun {
             walls.sort(null);
             double median = walls.get((walls.size() - 1) / 2);
             double ideal = idealSeconds(scenario, load);
-            return new Result(scenario.name(), system, walls.size() * load.calls() / seconds, ms(h.getValueAtPercentile(50)),
+            return new Result(scenario.name(), system, walls.size() * load.calls() / seconds,
+                    ms(h.getValueAtPercentile(50)),
                     ms(h.getValueAtPercentile(99)), median, null, peaks.threads(), peaks.heapMb(), null, null,
                     (long) walls.size(), 0L, 1, String.format(java.util.Locale.ROOT,
                             "%d compiles; median %.3f s = %.3fx the ideal %.3f s", walls.size(), median,

@@ -71,7 +71,8 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
     static final List<String> CLIENTS = List.of(RAW, LM_CALL, PREDICT, LANGCHAIN4J, OPENAI_JAVA);
 
     static final Scenario ZERO_LATENCY = new Scenario("zero-latency-c64", Kind.CLOSED_LOOP, 0, -1,
-            List.of(RAW, RAW_DEFAULT, LM_CALL, PREDICT, PREDICT_OBSERVED, LANGCHAIN4J, OPENAI_JAVA, OPENAI_JAVA_DEFAULT));
+            List.of(RAW, RAW_DEFAULT, LM_CALL, PREDICT, PREDICT_OBSERVED, LANGCHAIN4J, OPENAI_JAVA,
+                    OPENAI_JAVA_DEFAULT));
     static final Scenario LATENCY_1S = new Scenario("latency-1s-10k", Kind.BURST, 1000, -1,
             List.of(RAW, LM_CALL, PREDICT, PREDICT_OBSERVED, LANGCHAIN4J, OPENAI_JAVA));
     static final Scenario STREAM_200 = new Scenario("stream-200", Kind.STREAMS, 0, 2, CLIENTS);
@@ -79,7 +80,8 @@ record Scenario(String name, Kind kind, long latencyMs, long streamInterval, Lis
             List.of(EVALUATE, EVALUATE_NO_HTTP));
 
     /** ReAct with 3 tool steps (each tool 20 ms) at 50 ms LM latency, 64 tasks in flight. */
-    static final Scenario REACT_TOOLS = new Scenario("react-tools", Kind.AGENT, 50, -1, List.of(REACT, LANGCHAIN4J_AGENT));
+    static final Scenario REACT_TOOLS = new Scenario("react-tools", Kind.AGENT, 50, -1,
+            List.of(REACT, LANGCHAIN4J_AGENT));
     /** BootstrapFewShot over 100 training examples at 50 ms latency, concurrency 16. */
     static final Scenario BOOTSTRAP_100 = new Scenario("bootstrap-100", Kind.BOOTSTRAP, 50, -1, List.of(BOOTSTRAP));
     /** The Flink job at parallelism 1 and 2 against Program.batch, 50 ms latency (FlinkThroughput). */

@@ -113,7 +113,8 @@ final class Systems {
 
     /** Every system {@link #create} knows. */
     static final List<String> KNOWN = List.of(Scenario.RAW, Scenario.RAW_DEFAULT, Scenario.LM_CALL, Scenario.PREDICT,
-            Scenario.PREDICT_OBSERVED, Scenario.LANGCHAIN4J, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT, Scenario.REACT,
+            Scenario.PREDICT_OBSERVED, Scenario.LANGCHAIN4J, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT,
+            Scenario.REACT,
             Scenario.LANGCHAIN4J_AGENT);
 
     static OpenAiCompatibleLm dspexLm(String baseUrl, int concurrency) {
@@ -394,8 +395,8 @@ final class Systems {
 
         /** LangChain4j's default HTTP client (the JDK's) on HTTP/1.1, as a cleartext server needs. */
         static JdkHttpClientBuilder http11() {
-            return JdkHttpClient.builder()
-                    .httpClientBuilder(java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1));
+            return JdkHttpClient.builder().httpClientBuilder(
+                    java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1));
         }
 
         @Override

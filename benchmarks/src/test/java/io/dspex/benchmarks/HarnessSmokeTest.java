@@ -71,8 +71,8 @@ class HarnessSmokeTest {
             assertThat(run.path("throughput_per_s").asDouble()).as(where + " throughput").isPositive();
             assertThat(run.path("peak_threads").asInt()).as(where + " threads").isPositive();
         }
-        for (String sys : List.of(Scenario.RAW, Scenario.RAW_DEFAULT, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT,
-                Scenario.LANGCHAIN4J)) {
+        for (String sys : List.of(Scenario.RAW, Scenario.RAW_DEFAULT, Scenario.OPENAI_JAVA,
+                Scenario.OPENAI_JAVA_DEFAULT, Scenario.LANGCHAIN4J)) {
             assertThat(find(runs, "zero-latency-c64", sys).path("connections_opened").asLong())
                     .as(sys + " connections counted at the server").isPositive();
         }
@@ -169,7 +169,8 @@ class HarnessSmokeTest {
         Args none = Args.parse(new String[0]);
         assertThat(Harness.outputs(none, true, false, "abc1234", "2026-11-28")[0].toString())
                 .isEqualTo("benchmarks/results/2026-11-28-abc1234.json");
-        assertThat(Harness.outputs(none, true, false, "abc1234", "2026-11-28")[1].toString()).isEqualTo("BENCHMARKS.md");
+        assertThat(Harness.outputs(none, true, false, "abc1234", "2026-11-28")[1].toString())
+                .isEqualTo("BENCHMARKS.md");
         assertThat(Harness.outputs(none, false, true, "abc1234", "2026-11-28")[1].toString())
                 .isEqualTo("benchmarks/target/BENCHMARKS-quick.md");
         assertThat(Harness.outputs(none, false, false, "abc1234", "2026-11-28")[0].toString())
