@@ -194,6 +194,7 @@ public record LmConfig(String baseUrl, String model, @Nullable String apiKeyVari
                 : ", API key from $" + apiKeyVariable) + (maxConnections > 0 ? ", " + maxConnections + " connections"
                 : "") + ", response timeout " + responseTimeout.toMillis() + " ms"
                 + (requestsPerMinute > 0 ? ", " + requestsPerMinute + " requests/min" : "")
-                + (tokensPerMinute > 0 ? ", " + tokensPerMinute + " tokens/min" : "") + " for the job]";
+                + (tokensPerMinute > 0 ? ", " + tokensPerMinute + " tokens/min" : "")
+                + (requestsPerMinute > 0 || tokensPerMinute > 0 ? " for the job" : "") + "]";
     }
 }

@@ -34,7 +34,7 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p><b>Key.</b> The SHA-256 of a canonical JSON form (keys sorted at every depth) of the model's
  * {@link LanguageModel#id() id} and every request field: messages, model, temperature, max tokens, n, stop,
- * response format, seed, extra parameters and the {@linkplain LmRequest#rolloutId() rollout id}, so a fresh
+ * response format, seed, extra parameters and the {@linkplain CallConfig#rolloutId() rollout id}, so a fresh
  * rollout id bypasses earlier entries, as in DSPy. Neither the request nor the id holds a secret, so keys and
  * files hold none.
  *
