@@ -196,7 +196,7 @@ class HarnessSmokeTest {
     void openAiJavaSizedToTheLoadRunsMoreThanOkHttpsDefault64RequestsAtOnce() throws Exception {
         int load = 80;
         try (io.dspex.test.MockLmServer server = io.dspex.test.MockLmServer.create().reply(Workload.REPLY)
-                .recordRequests(false).latency(java.time.Duration.ofSeconds(2)).start();
+                .recordRequests(false).latency(java.time.Duration.ofSeconds(3)).start();
              Systems.Target sdk = Systems.create(Scenario.OPENAI_JAVA, server.baseUrl(), load)) {
             List<java.util.concurrent.CompletableFuture<?>> calls = new java.util.ArrayList<>();
             for (int i = 0; i < load; i++) {
