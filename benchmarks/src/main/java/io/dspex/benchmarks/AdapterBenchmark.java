@@ -24,6 +24,12 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Targets on a 2-core machine (one thread): at least 500,000 ops/s for {@link #simpleQa} and 100,000 ops/s for
  * {@link #typedWithDemo}; DSPy 3.3.1's Python adapter does about 10,000/s and 1,600/s.
+ *
+ * <p>{@link #simpleQa} and {@link #typedWithDemo} reuse one {@code Signature}, so the adapter's per-signature cache
+ * (prompt parts kept per signature instance) is warm: the path of a predictor that is called again and again.
+ * {@link #simpleQaUncached} and {@link #typedWithDemoUncached} give the adapter a new {@code Signature} instance
+ * every operation (an equal copy, {@code withInstructions} of the same text), so that cache misses every time and the
+ * prompt parts are prepared anew: the path of a signature used once.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -50,6 +56,22 @@ public class AdapterBenchmark {
         List<Message> messages = adapter.format(simple, List.of(), simpleInputs);
         bh.consume(messages);
         bh.consume(adapter.parse(simple, simpleReply));
+    }
+
+    /** (a) with a new signature instance each operation: the adapter's per-signature cache misses. */
+    @Benchmark
+    public void simpleQaUncached(Blackhole bh) {
+        Signature fresh = simple.withInstructions(simple.instructions());
+        bh.consume(adapter.format(fresh, List.of(), simpleInputs));
+        bh.consume(adapter.parse(fresh, simpleReply));
+    }
+
+    /** (b) with a new signature instance each operation: the adapter's per-signature cache misses. */
+    @Benchmark
+    public void typedWithDemoUncached(Blackhole bh) {
+        Signature fresh = typed.withInstructions(typed.instructions());
+        bh.consume(adapter.format(fresh, typedDemos, typedInputs));
+        bh.consume(adapter.parse(fresh, typedReply));
     }
 
     /** (b) {@code question -> answers: list[str], scores: list[float]} with one demo. */

@@ -40,9 +40,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * (median reported), interleaved:
  *
  * <ul>
- *   <li>{@code batch c64}: {@code Predict.batch(inputs, 64)};</li>
- *   <li>{@code flink p1 c64}: one subtask at concurrency 64 (target: at least 0.9x {@code batch c64});</li>
- *   <li>{@code flink p1 c16} and {@code flink p2 c16}: the same per-subtask concurrency at parallelism 1 and 2
+ *   <li>{@code batch-c64}: {@code Predict.batch(inputs, 64)};</li>
+ *   <li>{@code flink-p1-c64}: one subtask at concurrency 64 (target: at least 0.9x {@code batch-c64});</li>
+ *   <li>{@code flink-p1-c16} and {@code flink-p2-c16}: the same per-subtask concurrency at parallelism 1 and 2
  *       (target: p2 at least 1.8x p1).</li>
  * </ul>
  *
@@ -101,7 +101,8 @@ public final class FlinkThroughput {
 
     /**
      * @param args {@code --quick} (a quarter of the inputs, one iteration), {@code --latency-ms N} (default 50),
-     *             {@code --iterations N} (default 3)
+     *             {@code --iterations N} (default 3), {@code --json PATH} (every iteration's figure, for the
+     *             harness's {@code flink} scenario)
      * @throws Exception when a run fails
      */
     public static void main(String[] args) throws Exception {
@@ -112,10 +113,10 @@ public final class FlinkThroughput {
         int scale = quick ? 4 : 1;
         // About 10 s each at 50 ms: 64 in flight -> 1280/s, 16 -> 320/s, 2 x 16 -> 640/s.
         List<Config> configs = List.of(
-                new Config("batch c64", 0, 64, 12_800 / scale),
-                new Config("flink p1 c64", 1, 64, 12_800 / scale),
-                new Config("flink p1 c16", 1, 16, 3_200 / scale),
-                new Config("flink p2 c16", 2, 16, 6_400 / scale));
+                new Config("batch-c64", 0, 64, 12_800 / scale),
+                new Config("flink-p1-c64", 1, 64, 12_800 / scale),
+                new Config("flink-p1-c16", 1, 16, 3_200 / scale),
+                new Config("flink-p2-c16", 2, 16, 6_400 / scale));
         System.out.printf(Locale.ROOT, "Flink throughput at %d ms server latency, %d iteration(s), %d cores, "
                 + "load average %s%n", latencyMs, iterations, Runtime.getRuntime().availableProcessors(),
                 Machine.loadAverage());
@@ -124,8 +125,8 @@ public final class FlinkThroughput {
         try {
             String baseUrl = baseUrl(server);
             // Warm-up (JIT, connections): a short run of each kind, not measured.
-            run(new Config("warm-up batch", 0, 64, 1_000), baseUrl, work);
-            run(new Config("warm-up flink", 1, 64, 1_000), baseUrl, work);
+            run(new Config("warm-up-batch", 0, 64, 1_000), baseUrl, work);
+            run(new Config("warm-up-flink", 1, 64, 1_000), baseUrl, work);
             Map<String, List<Double>> results = new java.util.LinkedHashMap<>();
             for (int i = 0; i < iterations; i++) {
                 for (int k = 0; k < configs.size(); k++) {
@@ -146,14 +147,31 @@ public final class FlinkThroughput {
                 System.out.printf(Locale.ROOT, "| %s | %,d | %,.1f | %,.0f | %.2f |%n", c.name(), c.inputs(), m,
                         ideal(c, latencyMs), m / ideal(c, latencyMs));
             }
-            double scaling = median.get("flink p2 c16") / median.get("flink p1 c16");
-            double oneSubtask = median.get("flink p1 c64") / median.get("batch c64");
+            double scaling = median.get("flink-p2-c16") / median.get("flink-p1-c16");
+            double oneSubtask = median.get("flink-p1-c64") / median.get("batch-c64");
             System.out.println();
             System.out.printf(Locale.ROOT, "parallelism 2 / parallelism 1 (c16 each): %.2fx (target >= 1.80x) %s%n",
                     scaling, scaling >= 1.8 ? "met" : "NOT met");
             System.out.printf(Locale.ROOT, "one subtask c64 / Program.batch c64:       %.2fx (target >= 0.90x) %s%n",
                     oneSubtask, oneSubtask >= 0.9 ? "met" : "NOT met");
             System.out.println("load average after: " + Machine.loadAverage());
+            if (a.has("json")) {
+                com.fasterxml.jackson.databind.node.ObjectNode root = ClientMain.JSON.createObjectNode();
+                root.put("latency_ms", latencyMs);
+                com.fasterxml.jackson.databind.node.ArrayNode all = root.putArray("configurations");
+                for (Config c : configs) {
+                    com.fasterxml.jackson.databind.node.ObjectNode n = all.addObject();
+                    n.put("name", c.name());
+                    n.put("parallelism", c.parallelism());
+                    n.put("concurrency", c.concurrency());
+                    n.put("inputs", c.inputs());
+                    n.put("ideal_per_s", ideal(c, latencyMs));
+                    com.fasterxml.jackson.databind.node.ArrayNode per = n.putArray("results_per_s");
+                    results.get(c.name()).forEach(per::add);
+                }
+                Files.writeString(Path.of(a.required("json")), ClientMain.JSON.writeValueAsString(root),
+                        StandardCharsets.UTF_8);
+            }
         } finally {
             server.getOutputStream().close();
             if (!server.waitFor(10, TimeUnit.SECONDS)) {

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,21 +24,24 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Runs every scenario for every system and writes the results: {@code benchmark-results.json} and
- * {@code BENCHMARKS.md}. Per scenario it starts {@link MockServerMain} in its own JVM, then forks a fresh client
- * JVM ({@link ClientMain}) per system and iteration, interleaving the systems so that a change in machine load
- * hits them all alike; it reports each system's median. Afterwards it runs the JMH {@code AdapterBenchmark} from
- * the same jar, when the jar has it.
+ * Runs every scenario for every system and writes the results: a full run writes
+ * {@code benchmarks/results/<date>-<commit>.json} and {@code BENCHMARKS.md}, a quick or partial one writes under
+ * {@code benchmarks/target/} only ({@link #outputs}). Per scenario it starts {@link MockServerMain} in its own JVM,
+ * then forks a fresh client JVM ({@link ClientMain}) per system and iteration, interleaving the systems so that a
+ * change in machine load hits them all alike, and counts the connections each fork opens at the server; it reports
+ * each system's median fork whole beside every fork ({@link #summary}). The flink and retrieval scenarios fork their
+ * own programs with the full class path. Afterwards it runs the JMH {@code AdapterBenchmark} from the same jar, when
+ * the jar has it.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.dspex.benchmarks.Harness --quick \
- *     --json benchmarks/target/benchmark-results.json --markdown BENCHMARKS.md
+ * java -cp benchmarks/target/benchmarks.jar io.dspex.benchmarks.Harness --quick --commit abc1234
  * }</pre>
  */
 public final class Harness {
@@ -55,9 +60,34 @@ public final class Harness {
      * @param fork       whether clients and server run in JVMs of their own (false: in this JVM, for the test)
      * @param jmh        whether to run the JMH adapter benchmarks
      * @param jfrDir     where client forks write a JFR recording, or null for none
+     * @param variants   extra systems run from another build's jar: {@code dspex-predict@<commit>} to that jar
+     *                   (run.sh {@code --compare REF} builds them); each runs wherever its base system runs
+     * @param fullClasspath the class path Maven resolves, for the forks that need what the shaded jar leaves out
+     *                   (Flink; the embedding model and ONNX Runtime), or null when those scenarios cannot run
      */
     record Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
-                  boolean fork, boolean jmh, Path jfrDir) {
+                  boolean fork, boolean jmh, Path jfrDir, Map<String, Variant> variants, String fullClasspath) {
+
+        Config(boolean quick, int iterations, List<Scenario> scenarios, Function<Scenario, Load> loads,
+               boolean fork, boolean jmh, Path jfrDir) {
+            this(quick, iterations, scenarios, loads, fork, jmh, jfrDir, Map.of(), null);
+        }
+    }
+
+    /**
+     * A system run from another build: the same harness protocol, that build's code.
+     *
+     * @param jar     that build's {@code benchmarks.jar}
+     * @param commit  its commit
+     * @param subject its commit's subject line
+     */
+    record Variant(String jar, String commit, String subject) {
+    }
+
+    /** @return the system a variant runs ({@code dspex-predict} for {@code dspex-predict@abc1234}) */
+    static String baseSystem(String system) {
+        int at = system.indexOf('@');
+        return at < 0 ? system : system.substring(0, at);
     }
 
     private final Config config;
@@ -69,8 +99,12 @@ public final class Harness {
     }
 
     /**
-     * @param args {@code --quick}; {@code --json PATH}; {@code --markdown PATH}; {@code --iterations N};
-     *             {@code --scenarios a,b}; {@code --systems a,b} (only these); {@code --no-jmh}; {@code --jfr DIR} (record each client fork)
+     * @param args {@code --quick}; {@code --iterations N}; {@code --scenarios a,b}; {@code --systems a,b} (only
+     *             these); {@code --no-jmh}; {@code --jfr DIR} (record each client fork); {@code --commit SHA} and
+     *             {@code --dirty} (what was measured, for the file name and the report); {@code --full-classpath CP}
+     *             (flink and retrieval); {@code --variants name=jar=commit=subject;...} (run.sh {@code --compare});
+     *             {@code --json PATH} and {@code --markdown PATH} (quick or partial runs; a full run writes
+     *             {@code --results-dir} (default benchmarks/results) and {@code --markdown} (default BENCHMARKS.md))
      * @throws Exception when a run cannot start or a file cannot be written
      */
     public static void main(String[] args) throws Exception {
@@ -79,19 +113,66 @@ public final class Harness {
         List<Scenario> scenarios = a.has("scenarios")
                 ? Arrays.stream(a.required("scenarios").split(",")).map(String::strip).map(Scenario::named).toList()
                 : Scenario.ALL;
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        if (a.has("variants")) {
+            // name=jar=commit=subject;name=jar=commit=subject (written by run.sh --compare)
+            for (String v : a.required("variants").split(";")) {
+                String[] f = v.split("=", 4);
+                variants.put(f[0], new Variant(f[1], f[2], f.length > 3 ? f[3] : ""));
+            }
+        }
+        if (!variants.isEmpty()) {
+            scenarios = scenarios.stream().map(s -> {
+                List<String> systems = new ArrayList<>(s.systems());
+                variants.keySet().stream().filter(v -> s.systems().contains(baseSystem(v))
+                        && s.kind() == Scenario.Kind.CLOSED_LOOP).forEach(systems::add);
+                return new Scenario(s.name(), s.kind(), s.latencyMs(), s.streamInterval(), List.copyOf(systems));
+            }).toList();
+        }
+        boolean allSystems = !a.has("systems");
         if (a.has("systems")) {
             List<String> keep = Arrays.stream(a.required("systems").split(",")).map(String::strip).toList();
             scenarios = scenarios.stream().map(s -> new Scenario(s.name(), s.kind(), s.latencyMs(), s.streamInterval(),
                     s.systems().stream().filter(keep::contains).toList())).filter(s -> !s.systems().isEmpty()).toList();
         }
-        Config config = new Config(quick, (int) a.longValue("iterations", quick ? 1 : 3), scenarios,
-                s -> Load.of(s, quick), true, !a.has("no-jmh"),
-                a.has("jfr") ? Paths.get(a.required("jfr")) : null);
-        Path json = Paths.get(a.string("json", "benchmarks/target/benchmark-results.json"));
-        Path markdown = Paths.get(a.string("markdown", "BENCHMARKS.md"));
-        Report report = new Harness(config).run();
+        int iterations = (int) a.longValue("iterations", quick ? 1 : 3);
+        Config config = new Config(quick, iterations, scenarios, s -> Load.of(s, quick), true, !a.has("no-jmh"),
+                a.has("jfr") ? Paths.get(a.required("jfr")) : null, variants,
+                a.has("full-classpath") ? a.required("full-classpath") : null);
+        // BENCHMARKS.md and benchmarks/results/ hold full runs only: every scenario, every system, 3 iterations, JMH.
+        boolean full = !quick && !a.has("scenarios") && allSystems && iterations == 3 && config.jmh()
+                && config.fullClasspath() != null;
+        String commit = a.string("commit", "unknown");
+        Path[] out = outputs(a, full, quick, commit, LocalDate.now(ZoneOffset.UTC).toString());
+        Path json = out[0];
+        Path markdown = out[1];
+        Report report = new Harness(config).run().withProvenance(commit, a.has("dirty"), json.getFileName().toString(),
+                full);
         report.write(json, markdown);
-        System.out.println("wrote " + json + " and " + markdown);
+        System.out.println("wrote " + json + " and " + markdown + (full ? "" : " (a " + (quick ? "quick" : "partial")
+                + " run: BENCHMARKS.md is written by full runs only)"));
+    }
+
+    /**
+     * Where a run's figures go: a full run writes {@code benchmarks/results/<date>-<commit>.json} (to be committed)
+     * and BENCHMARKS.md; a quick or partial run writes under {@code benchmarks/target/} and never BENCHMARKS.md.
+     *
+     * @return {json, markdown}
+     * @throws IllegalArgumentException when a quick or partial run is pointed at BENCHMARKS.md
+     */
+    static Path[] outputs(Args a, boolean full, boolean quick, String commit, String date) {
+        if (full) {
+            return new Path[] {Paths.get(a.string("results-dir", "benchmarks/results")).resolve(date + "-" + commit
+                    + ".json"), Paths.get(a.string("markdown", "BENCHMARKS.md"))};
+        }
+        String kind = quick ? "quick" : "partial";
+        Path json = Paths.get(a.string("json", "benchmarks/target/benchmark-results-" + kind + ".json"));
+        Path markdown = Paths.get(a.string("markdown", "benchmarks/target/BENCHMARKS-" + kind + ".md"));
+        if (markdown.getFileName().toString().equals("BENCHMARKS.md")) {
+            throw new IllegalArgumentException("a " + kind + " run does not write " + markdown + ": BENCHMARKS.md "
+                    + "comes from full runs only (every scenario and system, 3 iterations, JMH, Flink)");
+        }
+        return new Path[] {json, markdown};
     }
 
     /** Runs everything configured. */
@@ -102,9 +183,21 @@ public final class Harness {
         List<Result> iterationsAll = new ArrayList<>();
         for (Scenario s : config.scenarios()) {
             Load load = config.loads().apply(s);
-            log("scenario " + s.name() + " " + load);
+            boolean ownLoad = s.kind() == Scenario.Kind.FLINK || s.kind() == Scenario.Kind.RETRIEVAL;
+            log("scenario " + s.name() + (ownLoad ? " (sized by its own program)" : " " + load));
             Map<String, List<Result>> bySystem = new LinkedHashMap<>();
             s.systems().forEach(sys -> bySystem.put(sys, new ArrayList<>()));
+            if (ownLoad) {
+                // Flink and retrieval programs fork themselves and report one result per system and iteration.
+                List<Result> own = s.kind() == Scenario.Kind.FLINK ? runFlink(s) : runRetrieval(s);
+                own.forEach(r -> log(String.format("  %-24s #%d %s", r.system(), r.iterations(), brief(r))));
+                iterationsAll.addAll(own.stream().map(r -> r.withIterations(1)).toList());
+                for (Result r : own) {
+                    bySystem.computeIfAbsent(r.system(), k -> new ArrayList<>()).add(r.withIterations(1));
+                }
+                bySystem.values().stream().filter(list -> !list.isEmpty()).forEach(list -> results.add(summary(list)));
+                continue;
+            }
             try (Server server = startServer(s)) {
                 // Warm the server's JIT before anyone is measured: otherwise the first system meets a cold server.
                 Result warm = runClient(s, s.systems().get(0), load, server.baseUrl(), 0);
@@ -119,14 +212,19 @@ public final class Harness {
                                 && done.get(done.size() - 1).note().contains(" s deadline")) {
                             continue; // it missed the deadline once: another try would only cost the time again
                         }
+                        long before = server.connectionsOpened();
                         Result r = runClient(s, system, load, server.baseUrl(), i);
+                        long after = server.connectionsOpened();
+                        if (before >= 0 && after >= 0) {
+                            r = r.withConnectionsOpened(after - before);
+                        }
                         log(String.format("  %-24s #%d %s", system, i, brief(r)));
                         done.add(r);
                         iterationsAll.add(r);
                     }
                 }
             }
-            bySystem.values().forEach(list -> results.add(median(list)));
+            bySystem.values().forEach(list -> results.add(summary(list)));
         }
         List<Report.JmhResult> jmh = new ArrayList<>();
         String jmhNote = null;
@@ -153,7 +251,10 @@ public final class Harness {
             sb.append(String.format("%.0f/s ", r.throughputPerS()));
         }
         if (r.p50Ms() != null) {
-            sb.append(String.format("p50 %.2f ms p99 %.2f ms ", r.p50Ms(), r.p99Ms()));
+            sb.append(String.format("p50 %.2f ms ", r.p50Ms()));
+        }
+        if (r.p99Ms() != null) {
+            sb.append(String.format("p99 %.2f ms ", r.p99Ms()));
         }
         if (r.firstChunkP50Ms() != null) {
             sb.append(String.format("first %.1f ms ", r.firstChunkP50Ms()));
@@ -167,6 +268,9 @@ public final class Harness {
         if (r.errors() != null && r.errors() > 0) {
             sb.append("errors ").append(r.errors()).append(' ');
         }
+        if (r.connectionsOpened() != null) {
+            sb.append("connections ").append(r.connectionsOpened()).append(' ');
+        }
         if (r.note() != null) {
             sb.append("(").append(r.note()).append(")");
         }
@@ -178,41 +282,58 @@ public final class Harness {
         System.out.flush();
     }
 
-    // ------------------------------------------------------------------ median
+    // ------------------------------------------------------------------ summary
 
-    /** The median of each field over the iterations that ran; notes of all iterations are kept. */
-    static Result median(List<Result> runs) {
+    /**
+     * The representative fork of a system: of the forks that did not fail, the one with the median primary figure
+     * (the slower of the two middle ones for an even count), every field from that same fork, so that its p50 and
+     * p99 belong together. {@code iterations} counts the forks that did not fail; {@code errors} is the sum over
+     * all forks; the notes of all forks are kept, and each failed fork is named. The report shows every fork's
+     * figure beside it ({@link Report}).
+     */
+    static Result summary(List<Result> runs) {
         Result first = runs.get(0);
-        List<Result> ok = runs.stream().filter(r -> r.completed() != null).toList();
-        List<String> notes = runs.stream().map(Result::note).filter(Objects::nonNull).distinct().toList();
+        List<Result> ok = runs.stream().filter(r -> !r.failedFork()).toList();
+        List<String> notes = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Result r = runs.get(i);
+            if (r.failedFork()) {
+                notes.add("fork " + (i + 1) + " of " + runs.size() + " failed" + (r.errors() != null && r.errors() > 0
+                        ? " (" + r.errors() + " errors)" : "") + (r.note() == null ? "" : ": " + r.note()));
+            } else if (r.note() != null && !notes.contains(r.note())) {
+                notes.add(r.note());
+            }
+        }
         String note = notes.isEmpty() ? null : String.join("; ", notes);
+        long errors = runs.stream().map(Result::errors).filter(Objects::nonNull).mapToLong(Long::longValue).sum();
         if (ok.isEmpty()) {
-            return Result.failed(first.scenario(), first.system(), note);
+            // Nothing succeeded: show the last fork's partial figures (what it completed), marked as failed.
+            Result last = runs.get(runs.size() - 1);
+            return new Result(first.scenario(), first.system(), last.throughputPerS(), last.p50Ms(), last.p99Ms(),
+                    last.wallS(), last.coldWallS(), last.peakThreads(), last.peakHeapMb(), last.firstChunkP50Ms(),
+                    last.firstChunkP99Ms(), last.completed(), errors, 0, note, last.clientCpuUsPerCall(),
+                    last.connectionsOpened());
         }
-        return new Result(first.scenario(), first.system(), med(ok, Result::throughputPerS), med(ok, Result::p50Ms),
-                med(ok, Result::p99Ms), med(ok, Result::wallS), med(ok, Result::coldWallS), medInt(ok, Result::peakThreads),
-                med(ok, Result::peakHeapMb), med(ok, Result::firstChunkP50Ms), med(ok, Result::firstChunkP99Ms),
-                medLong(ok, Result::completed), medLong(ok, Result::errors), ok.size(), note,
-                med(ok, Result::clientCpuUsPerCall));
+        Comparator<Result> slowerFirst = Comparator.comparingDouble(Harness::speed);
+        List<Result> sorted = ok.stream().sorted(slowerFirst).toList();
+        Result m = sorted.get((sorted.size() - 1) / 2);
+        return new Result(first.scenario(), first.system(), m.throughputPerS(), m.p50Ms(), m.p99Ms(), m.wallS(),
+                m.coldWallS(), m.peakThreads(), m.peakHeapMb(), m.firstChunkP50Ms(), m.firstChunkP99Ms(),
+                m.completed(), errors, ok.size(), note, m.clientCpuUsPerCall(), m.connectionsOpened());
     }
 
-    private static Double med(List<Result> rs, Function<Result, Double> f) {
-        List<Double> v = rs.stream().map(f).filter(Objects::nonNull).sorted().toList();
-        if (v.isEmpty()) {
-            return null;
+    /** A fork's primary figure as a speed (higher is faster): throughput, or the inverse of a time. */
+    static double speed(Result r) {
+        if (r.scenario().equals(Scenario.STREAM_200.name()) && r.p50Ms() != null) {
+            return -r.p50Ms();
         }
-        int n = v.size();
-        return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
-    }
-
-    private static Integer medInt(List<Result> rs, Function<Result, Integer> f) {
-        Double d = med(rs, r -> f.apply(r) == null ? null : f.apply(r).doubleValue());
-        return d == null ? null : (int) Math.round(d);
-    }
-
-    private static Long medLong(List<Result> rs, Function<Result, Long> f) {
-        Double d = med(rs, r -> f.apply(r) == null ? null : f.apply(r).doubleValue());
-        return d == null ? null : Math.round(d);
+        if (r.wallS() != null && !r.scenario().equals(Scenario.ZERO_LATENCY.name())) {
+            return -r.wallS();
+        }
+        if (r.throughputPerS() != null) {
+            return r.throughputPerS();
+        }
+        return r.p50Ms() == null ? Double.NEGATIVE_INFINITY : -r.p50Ms();
     }
 
     // ------------------------------------------------------------------ server
@@ -221,18 +342,27 @@ public final class Harness {
     private interface Server extends AutoCloseable {
         String baseUrl();
 
+        /** @return connections the server accepted so far, or -1 when it cannot say */
+        long connectionsOpened();
+
         @Override
         void close() throws IOException, InterruptedException;
     }
 
     private Server startServer(Scenario s) throws IOException {
         Duration interval = s.streamInterval() < 0 ? null : Duration.ofMillis(s.streamInterval());
+        boolean agents = s.kind() == Scenario.Kind.AGENT;
         if (!config.fork()) {
-            MockLmServer server = MockServerMain.start(s.latencyMs(), 0, interval);
+            MockLmServer server = MockServerMain.start(s.latencyMs(), 0, interval, agents);
             return new Server() {
                 @Override
                 public String baseUrl() {
                     return server.baseUrl();
+                }
+
+                @Override
+                public long connectionsOpened() {
+                    return server.connectionsOpened();
                 }
 
                 @Override
@@ -249,6 +379,9 @@ public final class Harness {
         if (interval != null) {
             cmd.addAll(List.of("--stream-interval-ms", Long.toString(s.streamInterval())));
         }
+        if (agents) {
+            cmd.add("--agents");
+        }
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
@@ -257,10 +390,23 @@ public final class Harness {
             throw new IOException("mock server JVM did not start: " + line);
         }
         String baseUrl = "http://127.0.0.1:" + line.substring(5).strip() + "/v1";
+        java.io.PrintStream ask = new java.io.PrintStream(p.getOutputStream(), true, StandardCharsets.UTF_8);
         return new Server() {
             @Override
             public String baseUrl() {
                 return baseUrl;
+            }
+
+            @Override
+            public long connectionsOpened() {
+                try {
+                    ask.println("connections");
+                    String answer = out.readLine();
+                    return answer != null && answer.startsWith("CONNECTIONS ")
+                            ? Long.parseLong(answer.substring(12).strip()) : -1;
+                } catch (IOException | NumberFormatException e) {
+                    return -1;
+                }
             }
 
             @Override
@@ -292,8 +438,10 @@ public final class Harness {
             cmd.add("-XX:StartFlightRecording=settings=profile,filename="
                     + config.jfrDir().resolve(s.name() + "-" + system + "-" + iteration + ".jfr"));
         }
-        cmd.addAll(List.of("-cp", classpath, ClientMain.class.getName(), "--scenario", s.name(), "--system", system,
-                "--base-url", baseUrl));
+        Variant variant = config.variants().get(system);
+        // A variant runs its base system from its own build's jar, through the same protocol.
+        cmd.addAll(List.of("-cp", variant == null ? classpath : variant.jar(), ClientMain.class.getName(), "--scenario",
+                s.name(), "--system", baseSystem(system), "--base-url", baseUrl));
         cmd.addAll(load.toArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         long limitMs = load.warmupMs() + load.measureMs() + 3 * load.deadlineMs() + 60_000;
@@ -314,7 +462,129 @@ public final class Harness {
                         + String.join(" | ", tail));
             }
         }
-        return ClientMain.JSON.readValue(result[0], Result.class);
+        Result r = ClientMain.JSON.readValue(result[0], Result.class);
+        return variant == null ? r : r.withSystem(system);
+    }
+
+    // ------------------------------------------------------------------ flink and retrieval
+
+    private static List<Result> notRun(Scenario s) {
+        return s.systems().stream().map(sys -> Result.failed(s.name(), sys,
+                "not run: no full class path (benchmarks/run.sh passes --full-classpath)")).toList();
+    }
+
+    /**
+     * Runs {@code RetrievalBench} (issue 21) once per iteration, each in a JVM of its own: {@code embed-local} (the
+     * local embedder and LangChain4j's in-process model, side by side in each fork) or {@code search-100k} (exact
+     * search over 100,000 x 384 vectors). Each fork's figures become one result per system.
+     */
+    private List<Result> runRetrieval(Scenario s) throws IOException, InterruptedException {
+        if (config.fullClasspath() == null) {
+            return notRun(s);
+        }
+        boolean embed = s.name().equals(Scenario.EMBED_LOCAL.name());
+        List<Result> results = new ArrayList<>();
+        for (int i = 1; i <= config.iterations(); i++) {
+            Path out = Files.createTempFile("retrieval-results", ".json");
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-XX:+UseG1GC", "-cp", config.fullClasspath(),
+                    "io.dspex.benchmarks.RetrievalBench", "--only", embed ? "embed" : "exact", "--json",
+                    out.toString()));
+            if (config.quick()) {
+                cmd.add("--quick");
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Deque<String> tail = new ArrayDeque<>();
+            Thread reader = new Thread(() -> readLines(p.getInputStream(), tail, new String[1]), "retrieval-reader");
+            reader.setDaemon(true);
+            reader.start();
+            if (!p.waitFor(20, TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor();
+            }
+            reader.join(10_000);
+            JsonNode root = Files.size(out) > 0 ? ClientMain.JSON.readTree(out.toFile()) : null;
+            Files.deleteIfExists(out);
+            JsonNode e = root == null ? null : root.path(embed ? "embedding" : "exact");
+            if (e == null || e.isMissingNode()) {
+                String why;
+                synchronized (tail) {
+                    why = "the retrieval fork produced no results (exit " + p.exitValue() + "): "
+                            + String.join(" | ", tail);
+                }
+                for (String sys : s.systems()) {
+                    results.add(Result.failed(s.name(), sys, why).withIterations(i));
+                }
+                continue;
+            }
+            if (embed) {
+                long n = e.path("sentences").asLong() * e.path("rounds").asLong();
+                results.add(new Result(s.name(), Scenario.LOCAL_EMBEDDER,
+                        e.path("dspex_local_sentences_per_s").asDouble(),
+                        e.path("one_query_p50_ms_dspex_local").asDouble(), null, null, null, null, null, null, null, n,
+                        0L, i, String.format(Locale.ROOT, "CPU %.2f ms a sentence",
+                        e.path("cpu_ms_per_sentence_dspex_local").asDouble())));
+                results.add(new Result(s.name(), Scenario.LANGCHAIN4J_EMBEDDER,
+                        e.path("langchain4j_sentences_per_s").asDouble(),
+                        e.path("one_query_p50_ms_langchain4j").asDouble(),
+                        null, null, null, null, null, null, null, n, 0L, i, String.format(Locale.ROOT,
+                        "CPU %.2f ms a sentence", e.path("cpu_ms_per_sentence_langchain4j").asDouble())));
+            } else {
+                results.add(new Result(s.name(), Scenario.EXACT_SEARCH, null, e.path("p50_ms").asDouble(),
+                        e.path("p99_ms").asDouble(), null, null, null, null, null, null, e.path("queries").asLong(),
+                        0L, i,
+                        String.format(Locale.ROOT, "%,d x %d vectors, k = %d; CPU %.2f ms a query",
+                                e.path("vectors").asLong(), e.path("dimension").asInt(), e.path("k").asInt(),
+                                e.path("cpu_ms_per_query_mean").asDouble())));
+            }
+        }
+        return results;
+    }
+
+    /**
+     * Runs {@link FlinkThroughput} in a JVM of its own (it starts its own server and interleaves its own
+     * iterations) and reads its JSON: one result per configuration and iteration, each configuration a system.
+     */
+    private List<Result> runFlink(Scenario s) throws IOException, InterruptedException {
+        if (config.fullClasspath() == null) {
+            return notRun(s);
+        }
+        Path out = Files.createTempFile("flink-results", ".json");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseG1GC", "-cp", config.fullClasspath(),
+                FlinkThroughput.class.getName(), "--json", out.toString(), "--latency-ms", Long.toString(s.latencyMs()),
+                "--iterations", Integer.toString(config.iterations())));
+        if (config.quick()) {
+            cmd.add("--quick");
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Deque<String> tail = new ArrayDeque<>();
+        Thread reader = new Thread(() -> readLines(p.getInputStream(), tail, new String[1]), "flink-reader");
+        reader.setDaemon(true);
+        reader.start();
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+        }
+        reader.join(10_000);
+        List<Result> results = new ArrayList<>();
+        if (Files.size(out) > 0) {
+            JsonNode root = ClientMain.JSON.readTree(out.toFile());
+            for (JsonNode c : root.path("configurations")) {
+                int i = 0;
+                for (JsonNode t : c.path("results_per_s")) {
+                    results.add(new Result(s.name(), c.path("name").asText(), t.asDouble(), null, null,
+                            c.path("wall_s").path(i).isNumber() ? c.path("wall_s").path(i).asDouble() : null, null,
+                            null, null, null, null, c.path("inputs").asLong(), 0L, ++i,
+                            String.format(Locale.ROOT, "ideal %,.0f results/s", c.path("ideal_per_s").asDouble())));
+                }
+            }
+        }
+        Files.deleteIfExists(out);
+        if (results.isEmpty()) {
+            synchronized (tail) {
+                String why = "the Flink fork produced no results (exit " + p.exitValue() + "): "
+                        + String.join(" | ", tail);
+                return s.systems().stream().map(sys -> Result.failed(s.name(), sys, why)).toList();
+            }
+        }
+        return results;
     }
 
     private static void readLines(InputStream in, Deque<String> tail, String[] result) {
@@ -380,10 +650,25 @@ public final class Harness {
         root.put("cpu_model", report.machine().cpuModel());
         root.put("memory_gb", report.machine().memoryGb());
         root.put("date", report.machine().date());
-        root.put("mode", report.config().quick() ? "quick" : "full");
+        root.put("mode", report.provenance().full() ? "full" : report.config().quick() ? "quick" : "partial");
+        root.put("commit", report.provenance().commit());
+        root.put("tree_dirty", report.provenance().dirty());
+        root.put("minutes", report.minutes());
         root.put("iterations", report.config().iterations());
+        ArrayNode scenarios = root.putArray("scenarios");
+        for (Scenario s : report.config().scenarios()) {
+            ObjectNode n = scenarios.addObject();
+            n.put("name", s.name());
+            n.put("latency_ms", s.latencyMs());
+            n.set("load", ClientMain.JSON.valueToTree(report.config().loads().apply(s)));
+            n.set("systems", ClientMain.JSON.valueToTree(s.systems()));
+        }
+        ObjectNode variants = root.putObject("variants");
+        report.config().variants().forEach((name, v) -> variants.putObject(name).put("commit", v.commit())
+                .put("subject", v.subject()));
         root.put("load_average_before", report.loadBefore());
         root.put("load_average_after", report.loadAfter());
+        // "runs": per system, the representative (median) fork; "iterations_raw": every fork, failed ones too.
         ArrayNode runs = root.putArray("runs");
         report.results().forEach(r -> runs.add(ClientMain.JSON.valueToTree(r)));
         ArrayNode all = root.putArray("iterations_raw");

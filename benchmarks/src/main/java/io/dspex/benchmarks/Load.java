@@ -27,6 +27,17 @@ record Load(int concurrency, long warmupMs, long measureMs, int calls, int warmu
                 return quick ? new Load(200, 0, 0, 200, 20, 20_000) : new Load(200, 0, 0, 200, 200, 60_000);
             case EVALUATE:
                 return quick ? new Load(100, 0, 0, 2_000, 500, 30_000) : new Load(100, 0, 0, 10_000, 2_000, 60_000);
+            case AGENT:
+                return quick ? new Load(64, 2_000, 3_000, 0, 0, 30_000) : new Load(64, 10_000, 15_000, 0, 0, 60_000);
+            case BOOTSTRAP:
+                // 100 training examples at concurrency 16; compiles back to back.
+                return quick ? new Load(16, 1_500, 2_500, 100, 0, 30_000) : new Load(16, 5_000, 10_000, 100, 0, 60_000);
+            case FLINK:
+                // FlinkThroughput sizes its own configurations (--quick: a quarter of the inputs).
+                return new Load(64, 0, 0, 0, 0, 0);
+            case RETRIEVAL:
+                // RetrievalBench sizes its own work (--quick: 256 sentences and 3 rounds instead of 1,024 and 5).
+                return new Load(1, 0, 0, 0, 0, 0);
             default:
                 throw new IllegalStateException(s.kind().toString());
         }

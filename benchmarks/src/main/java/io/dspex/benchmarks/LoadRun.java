@@ -54,6 +54,12 @@ final class LoadRun {
                 }
             case EVALUATE:
                 return evaluate(scenario, system, load, baseUrl);
+            case AGENT:
+                try (Systems.Target t = Systems.create(system, baseUrl, load.concurrency())) {
+                    return closedLoop(scenario.name(), system, t, load);
+                }
+            case BOOTSTRAP:
+                return bootstrap(scenario, system, load, baseUrl);
             default:
                 throw new IllegalStateException(scenario.kind().toString());
         }
@@ -325,7 +331,74 @@ final class LoadRun {
         }
     }
 
+    // ------------------------------------------------------------------ bootstrap
+
+    /**
+     * BootstrapFewShot over {@code load.calls()} training examples at concurrency {@code load.concurrency()}, compiled
+     * again and again: unmeasured for {@code warmupMs}, then measured for {@code measureMs} (at least one compile).
+     * Every example counts (the metric passes and {@code maxBootstrappedDemos} is the training set's size), so every
+     * compile makes one teacher call per example. Reports the median compile's wall time ({@code wall_s}), the p50
+     * and p99 of compile wall times, and examples per second.
+     */
+    static Result bootstrap(Scenario scenario, String system, Load load, String baseUrl) throws InterruptedException {
+        if (!system.equals(Scenario.BOOTSTRAP)) {
+            throw new IllegalArgumentException("unknown bootstrap system '" + system + "'");
+        }
+        try (OpenAiCompatibleLm lm = Systems.dspexLm(baseUrl, load.concurrency())) {
+            Predict student = Predict.of(Workload.SIGNATURE).withLm(lm);
+            List<Example> trainset = devset(load.calls());
+            io.dspex.optimize.BootstrapFewShot optimizer = io.dspex.optimize.BootstrapFewShot.builder()
+                    .metric(Metrics.exactMatch("answer")).maxBootstrappedDemos(load.calls())
+                    .maxLabeledDemos(load.calls())
+                    .concurrency(load.concurrency()).build();
+            long warmEnd = System.nanoTime() + load.warmupMs() * 1_000_000;
+            while (System.nanoTime() < warmEnd) {
+                compileOnce(optimizer, student, trainset, load);
+            }
+            Recorder recorder = new Recorder(3);
+            List<Double> walls = new ArrayList<>();
+            Sampler sampler = Sampler.start();
+            long start = System.nanoTime();
+            long end = start + load.measureMs() * 1_000_000;
+            do {
+                long t0 = System.nanoTime();
+                compileOnce(optimizer, student, trainset, load);
+                long micros = (System.nanoTime() - t0) / 1000;
+                recorder.recordValue(Math.max(1, micros));
+                walls.add(micros / 1e6);
+            } while (System.nanoTime() < end);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Sampler.Peaks peaks = sampler.stop();
+            Histogram h = recorder.getIntervalHistogram();
+            walls.sort(null);
+            double median = walls.get((walls.size() - 1) / 2);
+            double ideal = idealSeconds(scenario, load);
+            return new Result(scenario.name(), system, walls.size() * load.calls() / seconds,
+                    ms(h.getValueAtPercentile(50)),
+                    ms(h.getValueAtPercentile(99)), median, null, peaks.threads(), peaks.heapMb(), null, null,
+                    (long) walls.size(), 0L, 1, String.format(java.util.Locale.ROOT,
+                            "%d compiles; median %.3f s = %.3fx the ideal %.3f s", walls.size(), median,
+                            median / ideal, ideal));
+        }
+    }
+
+    private static void compileOnce(io.dspex.optimize.BootstrapFewShot optimizer, Predict student,
+                                     List<Example> trainset, Load load) {
+        Predict compiled = optimizer.compile(student, trainset).block(Duration.ofMillis(load.deadlineMs()));
+        if (compiled == null || compiled.demos().size() != trainset.size()) {
+            throw new IllegalStateException("expected " + trainset.size() + " demos, got "
+                    + (compiled == null ? "nothing" : compiled.demos().size()));
+        }
+    }
+
+    /**
+     * @return the ideal wall time: for evaluate, examples ÷ concurrency × latency; for bootstrap, the busiest slot's
+     *         calls (⌈examples ÷ concurrency⌉) × latency
+     */
     static double idealSeconds(Scenario scenario, Load load) {
+        if (scenario.kind() == Scenario.Kind.BOOTSTRAP) {
+            return Math.ceil((double) load.calls() / load.concurrency()) * scenario.latencyMs() / 1000.0;
+        }
         return (double) load.calls() / load.concurrency() * scenario.latencyMs() / 1000.0;
     }
 

@@ -1,5 +1,6 @@
 package io.dspex.benchmarks;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -24,8 +25,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param note           what went wrong or what to know, or null
  * @param clientCpuUsPerCall closed loop: CPU time of the client JVM (all its threads) per completed call in the
  *                       measured phase, in microseconds; less sensitive to other load on the machine than throughput
+ * @param connectionsOpened connections the mock server accepted while this fork ran (its warm-up included), or
+ *                       null where not counted
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
+@JsonIgnoreProperties(ignoreUnknown = true)
 record Result(
         @JsonProperty("scenario") String scenario,
         @JsonProperty("system") String system,
@@ -42,20 +46,55 @@ record Result(
         @JsonProperty("errors") Long errors,
         @JsonProperty("iterations") Integer iterations,
         @JsonProperty("note") String note,
-        @JsonProperty("client_cpu_us_per_call") Double clientCpuUsPerCall) {
+        @JsonProperty("client_cpu_us_per_call") Double clientCpuUsPerCall,
+        @JsonProperty("connections_opened") Long connectionsOpened) {
+
+    /** The same without a connection count (every measurement starts so; the harness adds the count). */
+    Result(String scenario, String system, Double throughputPerS, Double p50Ms, Double p99Ms, Double wallS,
+           Double coldWallS, Integer peakThreads, Double peakHeapMb, Double firstChunkP50Ms, Double firstChunkP99Ms,
+           Long completed, Long errors, Integer iterations, String note, Double clientCpuUsPerCall) {
+        this(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall, null);
+    }
+
+    /** The same without client CPU and connection count. */
+    Result(String scenario, String system, Double throughputPerS, Double p50Ms, Double p99Ms, Double wallS,
+           Double coldWallS, Integer peakThreads, Double peakHeapMb, Double firstChunkP50Ms, Double firstChunkP99Ms,
+           Long completed, Long errors, Integer iterations, String note) {
+        this(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, null, null);
+    }
 
     static Result failed(String scenario, String system, String note) {
-        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note,
-                null);
+        return new Result(scenario, system, null, null, null, null, null, null, null, null, null, null, null, 0, note);
+    }
+
+    /** @return whether this fork failed: no measurement, an error, or a deadline missed (its note says which) */
+    boolean failedFork() {
+        return completed == null || (errors != null && errors > 0) || wallS == null && coldWallS == null
+                && note != null && note.contains("deadline");
     }
 
     Result withNote(String n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, clientCpuUsPerCall);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, n, clientCpuUsPerCall,
+                connectionsOpened);
     }
 
     Result withIterations(int n) {
         return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
-                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, clientCpuUsPerCall);
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, n, note, clientCpuUsPerCall,
+                connectionsOpened);
+    }
+
+    Result withSystem(String s) {
+        return new Result(scenario, s, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall,
+                connectionsOpened);
+    }
+
+    Result withConnectionsOpened(Long n) {
+        return new Result(scenario, system, throughputPerS, p50Ms, p99Ms, wallS, coldWallS, peakThreads, peakHeapMb,
+                firstChunkP50Ms, firstChunkP99Ms, completed, errors, iterations, note, clientCpuUsPerCall, n);
     }
 }

@@ -1,7 +1,9 @@
 package io.dspex.benchmarks;
 
 import com.openai.client.OpenAIClientAsync;
+import com.openai.client.OpenAIClientAsyncImpl;
 import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.core.ClientOptions;
 import com.openai.core.http.AsyncStreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -9,6 +11,8 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.http.client.jdk.JdkHttpClient;
+import dev.langchain4j.http.client.jdk.JdkHttpClientBuilder;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -83,9 +87,9 @@ final class Systems {
     static Target create(String name, String baseUrl, int concurrency) {
         switch (name) {
             case Scenario.RAW:
-                return new Raw(baseUrl, concurrency, false);
-            case Scenario.RAW_WHEEL:
                 return new Raw(baseUrl, concurrency, true);
+            case Scenario.RAW_DEFAULT:
+                return new Raw(baseUrl, concurrency, false);
             case Scenario.LM_CALL:
                 return new LmCall(baseUrl, concurrency);
             case Scenario.PREDICT:
@@ -95,12 +99,23 @@ final class Systems {
             case Scenario.LANGCHAIN4J:
                 return new LangChain4j(baseUrl, concurrency);
             case Scenario.OPENAI_JAVA:
-                return new OpenAiJava(baseUrl);
+                return new OpenAiJava(baseUrl, concurrency);
+            case Scenario.OPENAI_JAVA_DEFAULT:
+                return new OpenAiJava(baseUrl, 0);
+            case Scenario.REACT:
+                return new Agents.DspexReact(baseUrl, concurrency);
+            case Scenario.LANGCHAIN4J_AGENT:
+                return new Agents.LangChain4jAgent(baseUrl, concurrency);
             default:
-                throw new IllegalArgumentException("unknown system '" + name + "'; known: " + Scenario.CLIENTS
-                        + ", " + Scenario.RAW_WHEEL + " and " + Scenario.PREDICT_OBSERVED);
+                throw new IllegalArgumentException("unknown system '" + name + "'; known: " + KNOWN);
         }
     }
+
+    /** Every system {@link #create} knows. */
+    static final List<String> KNOWN = List.of(Scenario.RAW, Scenario.RAW_DEFAULT, Scenario.LM_CALL, Scenario.PREDICT,
+            Scenario.PREDICT_OBSERVED, Scenario.LANGCHAIN4J, Scenario.OPENAI_JAVA, Scenario.OPENAI_JAVA_DEFAULT,
+            Scenario.REACT,
+            Scenario.LANGCHAIN4J_AGENT);
 
     static OpenAiCompatibleLm dspexLm(String baseUrl, int concurrency) {
         return OpenAiCompatibleLm.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY).model(Workload.MODEL)
@@ -131,10 +146,12 @@ final class Systems {
     }
 
     /**
-     * A bare Reactor Netty POST of the same bytes: the limit of this stack. With {@code tuned}, it takes the two
-     * settings {@code OpenAiCompatibleLm} uses: its pool arms pending-acquire timeouts on a Netty
-     * {@code HashedWheelTimer} instead of Reactor Netty's default ({@code Schedulers.parallel()}), and it is given
-     * its URL as a parsed {@code URI} (a {@code String} is matched against regular expressions on every request).
+     * A bare Reactor Netty POST of the same bytes, reading the body without parsing it. With {@code best} (the
+     * {@code reactor-netty-raw} baseline), it is configured as well as this stack allows: its pool arms
+     * pending-acquire timeouts on a Netty {@code HashedWheelTimer} instead of Reactor Netty's default
+     * ({@code Schedulers.parallel()}), and it is given its URL as a parsed {@code URI} (a {@code String} is matched
+     * against regular expressions on every request). Without ({@code reactor-netty-raw-default}) it keeps both
+     * defaults. Either way the request sender is built once.
      */
     static final class Raw implements Target {
         private static final HashedWheelTimer WHEEL =
@@ -145,13 +162,13 @@ final class Systems {
         private final byte[] body;
         private final byte[] streamBody;
 
-        Raw(String baseUrl, int concurrency, boolean tuned) {
+        Raw(String baseUrl, int concurrency, boolean best) {
             String url = baseUrl + "/chat/completions";
             this.body = capturedBody(false);
             this.streamBody = capturedBody(true);
             ConnectionProvider.Builder pool = ConnectionProvider.builder("raw").maxConnections(concurrency)
                     .pendingAcquireMaxCount(-1).pendingAcquireTimeout(Duration.ofSeconds(60));
-            if (tuned) {
+            if (best) {
                 pool.pendingAcquireTimer((task, delay) -> {
                     Timeout t = WHEEL.newTimeout(x -> task.run(), delay.toNanos(), TimeUnit.NANOSECONDS);
                     return t::cancel;
@@ -162,7 +179,7 @@ final class Systems {
                 h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
                 h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + Workload.API_KEY);
             });
-            this.post = tuned ? client.post().uri(URI.create(url)) : client.post().uri(url);
+            this.post = best ? client.post().uri(URI.create(url)) : client.post().uri(url);
         }
 
         @Override
@@ -319,7 +336,11 @@ final class Systems {
         }
     }
 
-    /** LangChain4j's OpenAI chat model, blocking, driven from a thread pool the size of the concurrency. */
+    /**
+     * LangChain4j's OpenAI chat model, blocking, driven from a thread pool the size of the concurrency. Its HTTP
+     * client (LangChain4j's default, the JDK's {@code java.net.http.HttpClient}) is pinned to HTTP/1.1: by default
+     * the JDK client asks a cleartext server to upgrade to HTTP/2 ({@code Upgrade: h2c}) on every new connection.
+     */
     static final class LangChain4j implements Target {
         private final OpenAiChatModel model;
         private final OpenAiStreamingChatModel streaming;
@@ -328,9 +349,9 @@ final class Systems {
 
         LangChain4j(String baseUrl, int concurrency) {
             this.model = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY)
-                    .modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
+                    .httpClientBuilder(http11()).modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
             this.streaming = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY)
-                    .modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
+                    .httpClientBuilder(http11()).modelName(Workload.MODEL).timeout(Duration.ofMinutes(5)).build();
             this.pool = Executors.newFixedThreadPool(concurrency);
             for (Message m : Workload.messages()) {
                 messages.add(m.role() == Message.Role.SYSTEM ? SystemMessage.from(m.content())
@@ -372,19 +393,35 @@ final class Systems {
             return done;
         }
 
+        /** LangChain4j's default HTTP client (the JDK's) on HTTP/1.1, as a cleartext server needs. */
+        static JdkHttpClientBuilder http11() {
+            return JdkHttpClient.builder().httpClientBuilder(
+                    java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1));
+        }
+
         @Override
         public void close() {
             pool.shutdownNow();
         }
     }
 
-    /** The official OpenAI Java SDK's async client (OkHttp), with its defaults. */
+    /**
+     * The official OpenAI Java SDK's async client (OkHttp). With a positive {@code concurrency} ({@code openai-java})
+     * OkHttp's connection pool keeps that many idle connections and its dispatcher runs that many requests at once
+     * (per host too), through {@link OpenAiJavaHttp}: the SDK's own OkHttp builder (4.8.0) exposes neither, so the
+     * client is built the way the SDK provides for a custom transport ({@code ClientOptions.httpClient} and
+     * {@code OpenAIClientAsyncImpl}). With 0 ({@code openai-java-default}) it is the SDK's builder with its defaults:
+     * OkHttp's pool of 5 idle connections and a dispatcher of 64 requests in flight.
+     */
     static final class OpenAiJava implements Target {
         private final OpenAIClientAsync client;
         private final ChatCompletionCreateParams params;
 
-        OpenAiJava(String baseUrl) {
-            this.client = OpenAIOkHttpClientAsync.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY).build();
+        OpenAiJava(String baseUrl, int concurrency) {
+            this.client = concurrency > 0
+                    ? new OpenAIClientAsyncImpl(ClientOptions.builder().httpClient(OpenAiJavaHttp.sized(concurrency))
+                            .baseUrl(baseUrl).apiKey(Workload.API_KEY).build())
+                    : OpenAIOkHttpClientAsync.builder().baseUrl(baseUrl).apiKey(Workload.API_KEY).build();
             ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(Workload.MODEL);
             for (Message m : Workload.messages()) {
                 if (m.role() == Message.Role.SYSTEM) {

@@ -7,6 +7,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.ObjectMappers;
 import com.openai.core.http.StreamResponse;
+import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -19,6 +20,8 @@ import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import io.dspex.Example;
 import io.dspex.adapter.ChatAdapter;
+import io.dspex.adapter.JsonAdapter;
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Message;
@@ -163,6 +166,49 @@ class OpenAiSdkInteropTest {
             lm.call(request).block(Duration.ofSeconds(10));
         }
         return server.lastRequest().rawBody();
+    }
+
+    @Test
+    void theSdkAcceptsOurRequestBodiesWithEveryCallParameterAResponseFormatAndStreaming() throws Exception {
+        Signature sig = Signature.parse("question -> answer: int, confidence: float");
+        JsonAdapter json = new JsonAdapter();
+        CallConfig config = CallConfig.empty().withTemperature(0.7).withMaxTokens(321).withN(2)
+                .withStop(List.of("\n\n", "END")).withSeed(42L);
+        LmRequest request = LmRequest.of(json.format(sig, List.<Example>of(), Map.of("question", "1+2?")), config)
+                .withResponseFormat(json.responseFormat(sig).orElseThrow());
+
+        ChatCompletionCreateParams.Body body = ObjectMappers.jsonMapper()
+                .readValue(sentBody(request), ChatCompletionCreateParams.Body.class).validate();
+        assertThat(body.model().asString()).isEqualTo("gpt-4o-mini");
+        assertThat(body.messages()).hasSize(2);
+        assertThat(body.messages().get(0).isSystem()).isTrue();
+        assertThat(body.messages().get(1).asUser().content().asText()).contains("1+2?");
+        assertThat(body.temperature()).hasValue(0.7);
+        assertThat(body.maxTokens()).hasValue(321L);
+        assertThat(body.n()).hasValue(2L);
+        assertThat(body.stop().orElseThrow().asStrings()).containsExactly("\n\n", "END");
+        assertThat(body.seed()).hasValue(42L);
+        ResponseFormatJsonSchema.JsonSchema schema = body.responseFormat().orElseThrow().asJsonSchema().jsonSchema();
+        assertThat(schema.name()).isEqualTo("DSPyProgramOutputs");
+        assertThat(schema.strict()).hasValue(true);
+        JsonNode properties = ObjectMappers.jsonMapper().valueToTree(schema.schema().orElseThrow())
+                .path("properties");
+        assertThat(properties.path("answer").path("type").asText()).isEqualTo("integer");
+        assertThat(properties.path("confidence").path("type").asText()).isEqualTo("number");
+        assertThat(body._additionalProperties()).as("nothing the SDK's model does not know").isEmpty();
+
+        String streamed;
+        try (OpenAiCompatibleLm lm = OpenAiCompatibleLm.builder().baseUrl(server.baseUrl()).apiKey("sk-test")
+                .model("gpt-4o-mini").build()) {
+            lm.stream(LmRequest.of(List.of(Message.user("Capital?")))).blockLast(Duration.ofSeconds(10));
+            streamed = server.lastRequest().rawBody();
+        }
+        ChatCompletionCreateParams.Body streaming = ObjectMappers.jsonMapper()
+                .readValue(streamed, ChatCompletionCreateParams.Body.class).validate();
+        assertThat(streaming.streamOptions().orElseThrow().includeUsage()).hasValue(true);
+        // "stream" is no field of the SDK's body model (its createStreaming sets it): the only one it does not know.
+        assertThat(streaming._additionalProperties()).containsOnlyKeys("stream");
+        assertThat(streaming._additionalProperties().get("stream").convert(Boolean.class)).isTrue();
     }
 
     @Test
