@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** Parallel: pair order, recorded failures, maxErrors, bounded concurrency; DSPy's dspy.Parallel semantics. */
 class ParallelTest {
@@ -70,13 +71,24 @@ class ParallelTest {
     @Test
     void reachingMaxErrorsCancelsThePairsInFlightAndKeepsWhatFinished() {
         AtomicInteger cancelled = new AtomicInteger();
-        Program echo = echo(new AtomicInteger(), new AtomicInteger(), cancelled);
-        Program slow = in -> Mono.<Prediction>never().doOnCancel(cancelled::incrementAndGet);
+        // The failing pairs fail only once both slow pairs are in flight (slow-4 takes ok-0's slot): so the run
+        // always has two pairs to cancel, however the threads are scheduled.
+        AtomicInteger slowStarted = new AtomicInteger();
+        Sinks.Empty<Void> bothSlowStarted = Sinks.empty();
+        Program fail = in -> bothSlowStarted.asMono().then(Mono.delay(Duration.ofMillis(5)))
+                .then(Mono.<Prediction>error(new IllegalStateException("failed on " + in.get("x"))));
+        Program slow = in -> Mono.<Prediction>never()
+                .doOnSubscribe(s -> {
+                    if (slowStarted.incrementAndGet() == 2) {
+                        bothSlowStarted.tryEmitEmpty();
+                    }
+                })
+                .doOnCancel(cancelled::incrementAndGet);
         List<Parallel.Pair> pairs = new ArrayList<>();
         pairs.add(Parallel.pair(in -> Mono.just(Prediction.of(Map.of("y", "now"))), Map.of("x", "ok-0")));
         pairs.add(Parallel.pair(slow, Map.of("x", "slow-1")));
-        pairs.add(Parallel.pair(echo, Map.of("x", "fail-2")));
-        pairs.add(Parallel.pair(echo, Map.of("x", "fail-3")));
+        pairs.add(Parallel.pair(fail, Map.of("x", "fail-2")));
+        pairs.add(Parallel.pair(fail, Map.of("x", "fail-3")));
         pairs.add(Parallel.pair(slow, Map.of("x", "slow-4")));
         Parallel parallel = Parallel.builder().concurrency(4).maxErrors(2).build();
 
