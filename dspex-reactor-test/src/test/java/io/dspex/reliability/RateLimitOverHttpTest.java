@@ -19,8 +19,11 @@ import io.dspex.test.ParsedRequest;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,7 +40,12 @@ class RateLimitOverHttpTest {
 
     /** @return the most arrivals in any window {@code [t, t + 1 s)}, t being any arrival */
     private static int mostInAnyOneSecondWindow(List<ParsedRequest> requests) {
-        long[] at = requests.stream().mapToLong(ParsedRequest::arrivalNanos).sorted().toArray();
+        return mostInAnyOneSecondWindow(requests.stream().mapToLong(ParsedRequest::arrivalNanos).toArray());
+    }
+
+    private static int mostInAnyOneSecondWindow(long[] times) {
+        long[] at = times.clone();
+        Arrays.sort(at);
         long second = TimeUnit.SECONDS.toNanos(1);
         int most = 0;
         for (int i = 0, j = 0; i < at.length; i++) {
@@ -50,8 +58,9 @@ class RateLimitOverHttpTest {
     }
 
     /**
-     * 40 concurrent calls from two programs through one 10-per-second limit: the server never sees more than 10 in any
-     * one-second window, and every call is answered.
+     * 40 concurrent calls from two programs through one 10-per-second limit: no more than 10 calls leave the limiter in
+     * any one-second window, and every call is answered by the server. (Counted where the calls leave the limiter: at
+     * the server, a loaded machine's delays in transit can bunch arrivals by more than the limiter's 5% margin.)
      */
     @Test
     void fortyConcurrentCallsThroughTenPerSecondNeverPutMoreThanTenInAnySecond() {
@@ -62,7 +71,22 @@ class RateLimitOverHttpTest {
                 http.call(LmRequest.of(List.of(Message.user("warm")))).block(Duration.ofSeconds(10));
             }
             server.reset().reply(r -> Rel.chatAnswer("ok"));
-            LanguageModel limited = RateLimit.of(http).requestsPerMinute(600).build();
+            Queue<Long> started = new ConcurrentLinkedQueue<>();
+            LanguageModel recorded = new LanguageModel() {
+                @Override
+                public Mono<LmResponse> call(LmRequest request) {
+                    return Mono.defer(() -> {
+                        started.add(System.nanoTime());
+                        return http.call(request);
+                    });
+                }
+
+                @Override
+                public String id() {
+                    return http.id();
+                }
+            };
+            LanguageModel limited = RateLimit.of(recorded).requestsPerMinute(600).build();
             Predict first = Predict.of("question -> answer").withLm(limited).withRetry(RetryPolicy.none());
             Predict second = Predict.of("question -> answer").withLm(limited).withRetry(RetryPolicy.none());
             List<Prediction> answers = Flux.range(0, 40)
@@ -71,7 +95,9 @@ class RateLimitOverHttpTest {
             assertThat(answers).hasSize(40).allSatisfy(p -> assertThat(p.get("answer")).isEqualTo("ok"));
             List<ParsedRequest> arrived = server.requests();
             assertThat(arrived).hasSize(40);
-            assertThat(mostInAnyOneSecondWindow(arrived)).isLessThanOrEqualTo(10);
+            assertThat(started).hasSize(40);
+            assertThat(mostInAnyOneSecondWindow(started.stream().mapToLong(Long::longValue).toArray()))
+                    .isLessThanOrEqualTo(10);
         }
     }
 
