@@ -1,5 +1,6 @@
 package io.dspex;
 
+import io.dspex.internal.OwnUsage;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -85,7 +86,9 @@ public abstract class Module implements Program, Cloneable {
         }
         return Mono.deferContextual(ctx -> {
             ForwardObserver observer = ForwardObserver.current(ctx);
-            Mono<Prediction> call = UsageTracker.scope(Mono.defer(() -> runChecked(inputs)));
+            // A leaf predictor (OwnUsage) sets its own usage: no scope, so no Context write per call.
+            Mono<Prediction> call = this instanceof OwnUsage ? runChecked(inputs)
+                    : UsageTracker.scope(Mono.defer(() -> runChecked(inputs)));
             return observer == null ? call : observer.observe(this, inputs, call);
         });
     }

@@ -15,7 +15,8 @@ import reactor.util.context.ContextView;
  * {@code UsageTracker}, {@code track_usage} and {@code Prediction.get_lm_usage()}).
  *
  * <p>Every {@code Module.forward} subscription opens a tracker and puts it in the Reactor Context of its run, nested
- * under the caller's tracker when there is one. Whatever records usage inside the run — {@code Predict} for each LM
+ * under the caller's tracker when there is one (except {@code Predict}'s: a leaf predictor records its calls in the
+ * enclosing trackers and sets its prediction's usage itself, which spares every call a Context write). Whatever records usage inside the run — {@code Predict} for each LM
  * call, including retried attempts, adapter fallbacks and a {@code Refine}'s advice calls — adds it to the innermost
  * tracker and to every tracker above it. When the module's {@code run} emits its prediction, {@code forward} sets the
  * tracker's totals on it ({@link Prediction#usageByModel()}, {@link Prediction#usage()}): so an inner module's

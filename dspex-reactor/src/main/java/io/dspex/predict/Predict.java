@@ -12,6 +12,7 @@ import io.dspex.adapter.Adapter;
 import io.dspex.adapter.AdapterParseException;
 import io.dspex.adapter.ChatAdapter;
 import io.dspex.internal.Json;
+import io.dspex.internal.OwnUsage;
 import io.dspex.internal.PyFormat;
 import io.dspex.lm.CallConfig;
 import io.dspex.lm.LanguageModel;
@@ -73,7 +74,7 @@ import reactor.util.context.ContextView;
  * <p>Immutable and thread-safe: every {@code with...} returns a changed copy, and one instance may serve any
  * number of concurrent calls.
  */
-public final class Predict extends Module implements Predictor {
+public final class Predict extends Module implements Predictor, OwnUsage {
 
     private static final Adapter DEFAULT_ADAPTER = new ChatAdapter();
 
@@ -429,7 +430,13 @@ public final class Predict extends Module implements Predictor {
             return first;
         }
         return first.onErrorResume(ParseFailure.class, pf -> callWith(run, fallback, inputs, false)
-                .map(p -> p.withUsage(p.usage().plus(pf.usage))));
+                .map(p -> {
+                    // The failed first call's usage comes first, as the run's tracker would have listed it.
+                    Map<String, Usage> both = new LinkedHashMap<>();
+                    both.put(pf.model, pf.usage);
+                    p.usageByModel().forEach((model, usage) -> both.merge(model, usage, Usage::plus));
+                    return p.withUsageByModel(both);
+                }));
     }
 
     /** One adapter's attempt: format, call with retries, parse every choice. */
@@ -439,10 +446,8 @@ public final class Predict extends Module implements Predictor {
             LmRequest req = request(run, a, inputs);
             LanguageModel model = run.lm();
             Mono<LmResponse> call = Mono.defer(() -> model.call(req));
-            return observed(run, req, call).map(resp -> {
-                record(run, req, resp);
-                return parse(run, a, req, resp, mayFallBack, true);
-            });
+            return observed(run, req, call).map(resp -> parse(run, a, req, resp, record(run, req, resp),
+                    mayFallBack, true));
         });
     }
 
@@ -459,7 +464,8 @@ public final class Predict extends Module implements Predictor {
         return Instrumentation.lmCall(model, req, run.retry().apply(Instrumentation.attempt(model, req, attempt)));
     }
 
-    private Prediction parse(Run run, Adapter a, LmRequest req, LmResponse resp, boolean mayFallBack,
+    /** Parses every choice; the prediction carries the call's usage under {@code model}. */
+    private Prediction parse(Run run, Adapter a, LmRequest req, LmResponse resp, String model, boolean mayFallBack,
                              boolean checkN) {
         List<LmResponse.Choice> choices = resp.choices();
         int n = req.config().n() == null ? 1 : req.config().n();
@@ -476,17 +482,24 @@ public final class Predict extends Module implements Predictor {
             }
         } catch (AdapterParseException e) {
             if (mayFallBack) {
-                throw new ParseFailure(e, resp.usage());
+                throw new ParseFailure(e, model, resp.usage());
             }
             throw e;
         }
-        return Prediction.fromCompletions(completions, resp.usage());
+        return Prediction.fromCompletions(completions, null).withUsageByModel(Map.of(model, resp.usage()));
     }
 
-    /** Records one answered call: its usage in the run's {@link UsageTracker}s, and the call in the history. */
-    private static void record(Run run, LmRequest req, LmResponse resp) {
-        UsageTracker.record(run.context(), usageModel(run, resp), resp.usage());
+    /**
+     * Records one answered call: its usage in the enclosing modules' {@link UsageTracker}s (a Predict has no scope
+     * of its own: it sets its prediction's usage itself), and the call in the history.
+     *
+     * @return the name the usage is recorded under
+     */
+    private static String record(Run run, LmRequest req, LmResponse resp) {
+        String model = usageModel(run, resp);
+        UsageTracker.record(run.context(), model, resp.usage());
         LmHistory.global().record(req, resp);
+        return model;
     }
 
     /**
@@ -538,20 +551,20 @@ public final class Predict extends Module implements Predictor {
                         .then(Mono.fromCallable(() -> new LmResponse(List.of(new LmResponse.Choice(text.toString(),
                                 "stop", calls)), usage.get(), null, null, null)));
             });
-            return observed(run, req, attempt).map(resp -> {
-                record(run, req, resp);
-                return parse(run, a, req, resp, false, false);
-            });
+            return observed(run, req, attempt).map(resp -> parse(run, a, req, resp, record(run, req, resp),
+                    false, false));
         });
     }
 
     /** A parse failure of the ChatAdapter that will fall back to JSON; carries the usage already spent. */
     private static final class ParseFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        private final String model;
         private final transient Usage usage;
 
-        ParseFailure(AdapterParseException cause, Usage usage) {
+        ParseFailure(AdapterParseException cause, String model, Usage usage) {
             super(cause.getMessage(), cause, false, false);
+            this.model = model;
             this.usage = usage;
         }
     }
