@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -69,8 +71,9 @@ class ParallelTest {
     }
 
     @Test
-    void reachingMaxErrorsCancelsThePairsInFlightAndKeepsWhatFinished() {
-        AtomicInteger cancelled = new AtomicInteger();
+    void reachingMaxErrorsCancelsThePairsInFlightAndKeepsWhatFinished() throws InterruptedException {
+        // The error may reach the caller before the cancellations run on the failing pair's thread: wait for them.
+        CountDownLatch cancelled = new CountDownLatch(2);
         // The failing pairs fail only once both slow pairs are in flight (slow-4 takes ok-0's slot): so the run
         // always has two pairs to cancel, however the threads are scheduled.
         AtomicInteger slowStarted = new AtomicInteger();
@@ -83,7 +86,7 @@ class ParallelTest {
                         bothSlowStarted.tryEmitEmpty();
                     }
                 })
-                .doOnCancel(cancelled::incrementAndGet);
+                .doOnCancel(cancelled::countDown);
         List<Parallel.Pair> pairs = new ArrayList<>();
         pairs.add(Parallel.pair(in -> Mono.just(Prediction.of(Map.of("y", "now"))), Map.of("x", "ok-0")));
         pairs.add(Parallel.pair(slow, Map.of("x", "slow-1")));
@@ -99,7 +102,7 @@ class ParallelTest {
                     assertThat(e.getCause()).hasMessageStartingWith("failed on fail-");
                     assertThat(e).hasMessageContaining("reaching maxErrors=2");
                 });
-        assertThat(cancelled.get()).as("the slow pairs were cancelled").isEqualTo(2);
+        assertThat(cancelled.await(10, TimeUnit.SECONDS)).as("both slow pairs were cancelled").isTrue();
     }
 
     @Test
