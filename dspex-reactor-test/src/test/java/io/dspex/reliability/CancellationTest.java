@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.Disposable;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
@@ -88,7 +90,8 @@ class CancellationTest {
     void disposingABatchDuringBackoffSchedulesNoFurtherRetry() {
         // Every first attempt gets a 503 asking for a 1 s wait: all 10 runs sit in their backoff. The backoffs run
         // on virtual time, so they last until the test advances the clock, and the dispose surely lands in them.
-        VirtualTimeScheduler clock = VirtualTimeScheduler.getOrSet();
+        VirtualTimeScheduler clock = virtualClock();
+        long scheduledBefore = clock.getScheduledTaskCount();
         try {
             server.fault(Fault.status(503, "overloaded").withRetryAfter(1));
             Rel.CountingLm counting = new Rel.CountingLm(lm);
@@ -96,9 +99,10 @@ class CancellationTest {
                     .withRetry(Rel.FAST.withMaxAttempts(5));
 
             Disposable run = qa.batch(inputs(50), 10).subscribe();
-            assertThat(Rel.await(() -> counting.failed() == 10 && clock.getScheduledTaskCount() >= 10,
-                    Duration.ofSeconds(30))).as("10 first attempts failed (%d) and their retries were scheduled (%d)",
-                            counting.failed(), clock.getScheduledTaskCount()).isTrue();
+            assertThat(Rel.await(() -> counting.failed() == 10
+                    && clock.getScheduledTaskCount() - scheduledBefore >= 10, Duration.ofSeconds(30)))
+                    .as("10 first attempts failed (%d) and their retries were scheduled (%d)",
+                            counting.failed(), clock.getScheduledTaskCount() - scheduledBefore).isTrue();
             assertThat(counting.started()).isEqualTo(10);
             run.dispose();
 
@@ -116,7 +120,8 @@ class CancellationTest {
         // The caller's timeout and any backoff run on virtual time: the timeout fires once the request is on the
         // server, and a retry, were one scheduled, would start when the clock is advanced past it.
         // (The server hangs rather than answering late: its own delays would run on the virtual clock too.)
-        VirtualTimeScheduler clock = VirtualTimeScheduler.getOrSet();
+        VirtualTimeScheduler clock = virtualClock();
+        long scheduledBefore = clock.getScheduledTaskCount();
         try {
             server.fault(Fault.hang());
             Rel.CountingLm counting = new Rel.CountingLm(lm);
@@ -156,5 +161,24 @@ class CancellationTest {
         assertThat(Rel.await(() -> server.connectionsClosed() > closedBefore, Duration.ofSeconds(30)))
                 .as("the cancelled stream's connection was closed").isTrue();
         assertThat(server.requestCount()).isEqualTo(1);
+    }
+
+    /**
+     * The virtual clock, checked to be what {@code Schedulers.parallel()} hands out (where the retry's backoff
+     * waits). Installing it replaces Reactor's scheduler factory, and a thread that asks for the parallel scheduler
+     * meanwhile (work an earlier test left running) can cache a real one: then the backoffs ran in real time and
+     * this test failed once in CI. Installed again until the check passes.
+     */
+    private static VirtualTimeScheduler virtualClock() {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            VirtualTimeScheduler clock = VirtualTimeScheduler.getOrSet();
+            long before = clock.getScheduledTaskCount();
+            Schedulers.parallel().schedule(() -> { }, 1, TimeUnit.DAYS).dispose();
+            if (clock.getScheduledTaskCount() > before) {
+                return clock;
+            }
+            VirtualTimeScheduler.reset();
+        }
+        throw new AssertionError("Schedulers.parallel() never handed out the virtual clock");
     }
 }
