@@ -213,11 +213,10 @@ public final class Instrumentation extends ForwardObserver {
         if (ins.callbacks.length == 0) {
             return adapter.formatRequest(signature, demos, inputs, config);
         }
-        LmRequest[] request = new LmRequest[1];
-        Calls.sync(ins, context, (cb, id) -> cb.onAdapterFormatStart(id, adapter, signature, demos, inputs),
-                () -> (request[0] = adapter.formatRequest(signature, demos, inputs, config)).messages(),
-                Callback::onAdapterFormatEnd, "adapter format");
-        return request[0];
+        return Calls.sync(ins, context, (cb, id) -> cb.onAdapterFormatStart(id, adapter, signature, demos, inputs),
+                () -> adapter.formatRequest(signature, demos, inputs, config),
+                (cb, id, request, error) -> cb.onAdapterFormatEnd(id, request == null ? null : request.messages(),
+                        error), "adapter format");
     }
 
     /**
