@@ -1,7 +1,5 @@
 package io.dspex.observe;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.dspex.Example;
 import io.dspex.Prediction;
 import io.dspex.Predictor;
@@ -11,7 +9,6 @@ import io.dspex.lm.LanguageModel;
 import io.dspex.lm.LmRequest;
 import io.dspex.lm.LmResponse;
 import io.dspex.lm.Usage;
-import io.dspex.signature.Signature;
 import io.micrometer.common.KeyValue;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
@@ -58,10 +55,6 @@ final class Calls {
             return KeyValue.of(MODULE, moduleName(type));
         }
     };
-
-    /** The signature key of each signature (by identity: predictors keep theirs), built once. */
-    private static final Cache<Signature, KeyValue> SIGNATURES = Caffeine.newBuilder().weakKeys()
-            .maximumSize(10_000).build();
 
     static String moduleName(Class<?> type) {
         String simple = type.getSimpleName();
@@ -117,7 +110,7 @@ final class Calls {
                     .contextualName(name.getValue())
                     .lowCardinalityKeyValue(name);
             if (module instanceof Predictor p) {
-                o.highCardinalityKeyValue(SIGNATURES.get(p.signature(), s -> KeyValue.of(SIGNATURE, s.spec())));
+                o.highCardinalityKeyValue(KeyValue.of(SIGNATURE, p.signature().spec()));
             }
             return o;
         }

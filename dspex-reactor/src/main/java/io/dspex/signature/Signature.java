@@ -39,6 +39,8 @@ public final class Signature {
     private final List<Field> outputs;
     private final List<Field> fields;
     private int hash;
+    /** {@link #spec()}, built on first use (a racy single check: a String is safe to publish so). */
+    private @Nullable String spec;
 
     private Signature(@Nullable String instructions, List<Field> inputs, List<Field> outputs) {
         this.inputs = Collections.unmodifiableList(new ArrayList<>(inputs));
@@ -331,6 +333,15 @@ public final class Signature {
 
     /** @return DSPy's short form, e.g. {@code "question, context -> answer"} */
     public String spec() {
+        String s = spec;
+        if (s == null) {
+            s = buildSpec();
+            spec = s;
+        }
+        return s;
+    }
+
+    private String buildSpec() {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < inputs.size(); i++) {
             sb.append(i > 0 ? ", " : "").append(inputs.get(i).name());
