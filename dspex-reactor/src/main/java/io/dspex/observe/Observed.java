@@ -57,7 +57,7 @@ abstract class Observed<T> implements CoreSubscriber<T>, Subscription {
         this.actual = actual;
         this.instrumentation = instrumentation;
         this.callId = callbacks && instrumentation.callbacks.length > 0 ? newCallId() : null;
-        this.context = Context.of(actual.currentContext());
+        this.context = actual.currentContext();
     }
 
     // ------------------------------------------------------------------ what each kind of call defines

@@ -49,6 +49,12 @@ public final class Settings {
     private final CallConfig config;
     private final @Nullable List<Callback> callbacks;
     private final @Nullable ObservationRegistry observationRegistry;
+    /** The instrumentation {@link #asContext()} put in the Context last, and the global settings it was made over. */
+    private volatile @Nullable Memo memo;
+
+    /** An instrumentation and the global settings below it. */
+    private record Memo(Settings below, Instrumentation instrumentation) {
+    }
 
     private Settings(@Nullable LanguageModel lm, @Nullable Adapter adapter, @Nullable RetryPolicy retry,
                      CallConfig config, @Nullable List<Callback> callbacks,
@@ -213,6 +219,9 @@ public final class Settings {
         if (top == null || top == EMPTY) {
             return this;
         }
+        if (this == EMPTY) {
+            return top;
+        }
         return new Settings(top.lm != null ? top.lm : lm, top.adapter != null ? top.adapter : adapter,
                 top.retry != null ? top.retry : retry, config.overriddenBy(top.config),
                 top.callbacks != null ? top.callbacks : callbacks,
@@ -241,8 +250,18 @@ public final class Settings {
             Settings merged = fromContext(ctx).overriddenBy(this);
             Context out = ctx.put(Settings.class, merged);
             // Module.forward, the LM calls and the evaluations of the run read its instrumentation from here.
-            return merged.reports() ? out.put(ForwardObserver.class, merged.instrumentation(global)) : out;
+            return merged.reports() ? out.put(ForwardObserver.class, merged.instrumentationOver(global)) : out;
         };
+    }
+
+    /** {@link #instrumentation(Settings)}, made once per global settings: a run applies the same settings to every call. */
+    private Instrumentation instrumentationOver(Settings below) {
+        Memo m = memo;
+        if (m == null || m.below != below) {
+            m = new Memo(below, instrumentation(below));
+            memo = m;
+        }
+        return m.instrumentation;
     }
 
     /**
