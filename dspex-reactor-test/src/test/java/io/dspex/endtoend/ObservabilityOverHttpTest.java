@@ -269,6 +269,47 @@ class ObservabilityOverHttpTest {
     }
 
     @Test
+    void theClientsHttpExchangeOpensNoThreadLocalScope() {
+        // With context-propagation on the class path (here, through Micrometer Tracing), Reactor Netty's body
+        // operators restore the Context's observation as the thread's current one for each signal; the client makes
+        // no HTTP observation, so it hides the observation from them and no scope opens: the tracing handler would
+        // otherwise set and reset the current span twice per request for nothing.
+        List<String> scopes = Collections.synchronizedList(new ArrayList<>());
+        observations.observationConfig().observationHandler(new io.micrometer.observation.ObservationHandler<>() {
+            @Override
+            public void onScopeOpened(Observation.Context context) {
+                scopes.add(context.getName());
+            }
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+        });
+        Prediction p = Predict.of("question -> answer, verdict").withLm(lm).forward(Map.of("question", "q"))
+                .contextWrite(Settings.empty().withObservationRegistry(observations).asContext())
+                .block(Duration.ofSeconds(30));
+        assertThat(p.get("verdict")).isEqualTo("right");
+        assertThat(meters.find(LmMeterObservationHandler.OPERATION_DURATION).timers().stream()
+                .mapToLong(io.micrometer.core.instrument.Timer::count).sum()).as("the request was observed")
+                .isEqualTo(1);
+        assertThat(scopes).isEmpty();
+
+        // A model of the application's own, whose HTTP client would observe its request, still finds the chat
+        // observation where Micrometer's integrations look for a parent.
+        List<Object> parents = Collections.synchronizedList(new ArrayList<>());
+        io.dspex.lm.LanguageModel own = request -> Mono.deferContextual(c -> {
+            parents.add(c.getOrDefault(ObservationThreadLocalAccessor.KEY, "none"));
+            return lm.call(request);
+        });
+        Predict.of("question -> answer, verdict").withLm(own).forward(Map.of("question", "q"))
+                .contextWrite(Settings.empty().withObservationRegistry(observations).asContext())
+                .block(Duration.ofSeconds(30));
+        assertThat(parents).singleElement().isInstanceOfSatisfying(Observation.class,
+                o -> assertThat(o.getContext().getName()).isEqualTo("gen_ai.client.operation"));
+    }
+
+    @Test
     void callbacksPairUpUnderErrorsAndCancellationOverHttp() {
         Pairs pairs = new Pairs();
         Settings.configure(Settings.empty().withCallbacks(List.of(pairs)).withObservationRegistry(observations));

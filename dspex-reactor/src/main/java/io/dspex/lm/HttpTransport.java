@@ -28,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.HttpClientResponse;
 import reactor.netty.resources.ConnectionPoolMetrics;
@@ -147,7 +148,21 @@ final class HttpTransport {
         return sender.send(body)
                 .responseSingle((res, content) -> content.asByteArray().defaultIfEmpty(EMPTY)
                         .map(bytes -> read(res, bytes, reader, what)))
-                .onErrorMap(HttpTransport::unmapped, this::transportError);
+                .onErrorMap(HttpTransport::unmapped, this::transportError)
+                .contextWrite(HttpTransport::withoutObservation);
+    }
+
+    /** Micrometer's Context key of the current observation ({@code ObservationThreadLocalAccessor.KEY}). */
+    private static final String OBSERVATION_KEY = "micrometer.observation";
+
+    /**
+     * The caller's Context without its observation. This client makes no HTTP observation, so nothing below needs a
+     * parent; with Micrometer's context-propagation on the class path, Reactor Netty's body operators
+     * ({@code handle}) would otherwise open and close the observation's thread-local scope on every signal, which
+     * costs a tracing handler real time per request and tells nobody anything.
+     */
+    private static Context withoutObservation(Context context) {
+        return context.hasKey(OBSERVATION_KEY) ? context.delete(OBSERVATION_KEY) : context;
     }
 
     /**
@@ -176,7 +191,8 @@ final class HttpTransport {
                                     : Flux.fromIterable(batch.chunks).concatWith(Mono.error(batch.error)))
                             .concatWith(Flux.defer(state::finish));
                 })
-                .onErrorMap(HttpTransport::unmapped, this::transportError);
+                .onErrorMap(HttpTransport::unmapped, this::transportError)
+                .contextWrite(HttpTransport::withoutObservation);
     }
 
     private static boolean unmapped(Throwable e) {

@@ -48,8 +48,11 @@
  * observation of the caller (Spring WebFlux's, Reactor's {@code Micrometer.observation} tap) is found too, and
  * otherwise the thread's current observation is the parent. A trace of a two-step program reads: program module,
  * then a predictor module per step, each holding a {@code chat <model>} observation per request it sent (a retry is
- * a sibling of the attempt it repeats, numbered by {@code dspex.lm.attempt}); an HTTP client observation of the
- * request, if any, nests in the {@code chat} one. No thread-local is set.
+ * a sibling of the attempt it repeats, numbered by {@code dspex.lm.attempt}); a model of your own whose HTTP client
+ * observes its requests (Spring's {@code WebClient}) finds the {@code chat} observation as their parent. No
+ * thread-local is set. The library's own clients make no HTTP observation and hide the observation from Reactor
+ * Netty, whose body operators would otherwise open and close its thread-local scope on every signal when Micrometer's
+ * context-propagation is on the class path.
  *
  * <p>Callbacks and observations differ on purpose in one place: DSPy's LM events pair up once per LM call, retries
  * included (as around DSPy's {@code lm(...)}, which retries inside), while an observation is made per request to the
