@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -46,20 +47,30 @@ public final class LmMeterObservationHandler implements ObservationHandler<LmObs
 
     private final MeterRegistry registry;
     private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
+    /** The meters used last: most requests of a program have the tags of the one before. */
+    private volatile @Nullable Meters last;
 
     /** The tags of one combination. */
     private record Key(@Nullable String operation, @Nullable String provider, @Nullable String requestModel,
                        @Nullable String responseModel, @Nullable String errorType) {
+        boolean is(@Nullable String op, @Nullable String prov, @Nullable String reqModel, @Nullable String respModel,
+                   @Nullable String error) {
+            return Objects.equals(op, operation) && Objects.equals(prov, provider)
+                    && Objects.equals(reqModel, requestModel) && Objects.equals(respModel, responseModel)
+                    && Objects.equals(error, errorType);
+        }
     }
 
     /** The meters of one combination of tags; the token summaries are registered when first recorded. */
     private static final class Meters {
+        final Key key;
         final Timer duration;
         final Tags tokenTags;
         volatile @Nullable DistributionSummary input;
         volatile @Nullable DistributionSummary output;
 
-        Meters(Timer duration, Tags tokenTags) {
+        Meters(Key key, Timer duration, Tags tokenTags) {
+            this.key = key;
             this.duration = duration;
             this.tokenTags = tokenTags;
         }
@@ -78,22 +89,31 @@ public final class LmMeterObservationHandler implements ObservationHandler<LmObs
 
     @Override
     public void onStart(LmObservationContext context) {
-        context.put(Timer.Sample.class, Timer.start(registry));
+        // Under this handler's own key: Micrometer's DefaultMeterObservationHandler keeps its sample under
+        // Timer.Sample.class, and two of these handlers (two registries) keep one each.
+        context.put(this, Timer.start(registry));
     }
 
     @Override
     public void onStop(LmObservationContext context) {
-        Key key = new Key(value(context, Calls.OPERATION), value(context, Calls.PROVIDER),
-                value(context, Calls.REQUEST_MODEL), value(context, Calls.RESPONSE_MODEL),
-                value(context, Observed.ERROR_TYPE));
-        Meters m = meters.get(key);
-        if (m == null) {
-            m = register(key);
-            if (meters.size() < MAX_CACHED) {
-                meters.putIfAbsent(key, m);
+        String operation = value(context, Calls.OPERATION);
+        String provider = value(context, Calls.PROVIDER);
+        String requestModel = value(context, Calls.REQUEST_MODEL);
+        String responseModel = value(context, Calls.RESPONSE_MODEL);
+        String errorType = value(context, Observed.ERROR_TYPE);
+        Meters m = last;
+        if (m == null || !m.key.is(operation, provider, requestModel, responseModel, errorType)) {
+            Key key = new Key(operation, provider, requestModel, responseModel, errorType);
+            m = meters.get(key);
+            if (m == null) {
+                m = register(key);
+                if (meters.size() < MAX_CACHED) {
+                    meters.putIfAbsent(key, m);
+                }
             }
+            last = m;
         }
-        Timer.Sample sample = context.get(Timer.Sample.class);
+        Timer.Sample sample = context.get(this);
         if (sample != null) {
             sample.stop(m.duration);
         }
@@ -132,7 +152,7 @@ public final class LmMeterObservationHandler implements ObservationHandler<LmObs
         tags = tag(tags, Observed.ERROR_TYPE, key.errorType());
         Timer duration = Timer.builder(OPERATION_DURATION).description("GenAI operation duration").tags(tags)
                 .register(registry);
-        return new Meters(duration, tokenTags);
+        return new Meters(key, duration, tokenTags);
     }
 
     private static Tags tag(Tags tags, String key, @Nullable String value) {

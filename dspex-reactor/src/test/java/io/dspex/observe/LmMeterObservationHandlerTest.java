@@ -3,9 +3,11 @@ package io.dspex.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dspex.lm.CallConfig;
 import io.dspex.lm.LmCache;
 import io.dspex.lm.LmException;
 import io.dspex.lm.LmResponse;
+import io.dspex.lm.Usage;
 import io.dspex.observe.Fixtures.SeqLm;
 import io.dspex.observe.Fixtures.TwoStep;
 import io.dspex.predict.Predict;
@@ -14,6 +16,8 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
@@ -126,6 +130,47 @@ class LmMeterObservationHandlerTest {
                 .mapToLong(Timer::count).sum()).isEqualTo(2);
         assertThat(tokens("input").count()).isEqualTo(1);
         assertThat(tokens("input").getId().getTag("error.type")).isNull();
+    }
+
+    @Test
+    void itsTimerRunsOnItsOwnRegistrysClockBesideMicrometersMeterHandler() {
+        MockClock ours = new MockClock();
+        MockClock theirs = new MockClock();
+        SimpleMeterRegistry ourMeters = new SimpleMeterRegistry(SimpleConfig.DEFAULT, ours);
+        ObservationRegistry both = ObservationRegistry.create();
+        // Micrometer's handler after ours: it keeps its own sample under Timer.Sample.class.
+        both.observationConfig().observationHandler(new LmMeterObservationHandler(ourMeters))
+                .observationHandler(new DefaultMeterObservationHandler(
+                        new SimpleMeterRegistry(SimpleConfig.DEFAULT, theirs)));
+        Sinks.One<LmResponse> answer = Sinks.one();
+        Predict.of("question -> answer").withLm(new SeqLm(answer.asMono())).forward(Map.of("question", "q"))
+                .contextWrite(Settings.empty().withObservationRegistry(both).asContext()).subscribe();
+        ours.add(Duration.ofSeconds(5));
+        theirs.add(Duration.ofSeconds(1));
+        answer.tryEmitValue(new LmResponse(List.of(new LmResponse.Choice(Fixtures.REPLY, "stop")), Usage.of(1, 1),
+                "m", null, null));
+
+        assertThat(ourMeters.get(LmMeterObservationHandler.OPERATION_DURATION).timer()
+                .totalTime(TimeUnit.SECONDS)).isEqualTo(5.0);
+    }
+
+    @Test
+    void requestsThatTakeTurnsBetweenModelsAreCountedUnderEach() {
+        Predict a = Predict.of("question -> answer").withLm(new SeqLm(Fixtures.REPLY))
+                .withConfig(CallConfig.empty().withModel("model-a"));
+        Predict b = Predict.of("question -> answer").withLm(new SeqLm(Fixtures.REPLY))
+                .withConfig(CallConfig.empty().withModel("model-b"));
+        for (int i = 0; i < 5; i++) {
+            for (Predict p : List.of(a, b, b)) {
+                p.forward(Map.of("question", "q")).contextWrite(settings().asContext()).block(Duration.ofSeconds(10));
+            }
+        }
+        assertThat(meters.get(LmMeterObservationHandler.OPERATION_DURATION).tag("gen_ai.request.model", "model-a")
+                .timer().count()).isEqualTo(5);
+        assertThat(meters.get(LmMeterObservationHandler.OPERATION_DURATION).tag("gen_ai.request.model", "model-b")
+                .timer().count()).isEqualTo(10);
+        assertThat(meters.get(LmMeterObservationHandler.TOKEN_USAGE).tag("gen_ai.request.model", "model-b")
+                .tag("gen_ai.token.type", "input").summary().totalAmount()).isEqualTo(10 * 11.0);
     }
 
     @Test
