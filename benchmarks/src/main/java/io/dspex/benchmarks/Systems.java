@@ -266,11 +266,11 @@ final class Systems {
         }
     }
 
-    /** {@code Predict.forward} with the ChatAdapter: formatting, the call, parsing. */
     /**
-     * {@code Predict.forward}/{@code stream}; observed, every call runs with an {@code ObservationRegistry} in its
-     * Context (as {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers record the
-     * gen_ai meters ({@code LmMeterObservationHandler}) into a {@code SimpleMeterRegistry} and spans through
+     * {@code Predict.forward}/{@code stream} with the ChatAdapter (formatting, the call, parsing); observed, every
+     * call runs with an {@code ObservationRegistry} in its Context (as
+     * {@code Settings.withObservationRegistry(..).asContext()} puts it there) whose handlers record the gen_ai meters
+     * ({@code LmMeterObservationHandler}) into a {@code SimpleMeterRegistry} and spans through
      * {@code DefaultTracingObservationHandler} with the no-op tracer. Each call makes two observations (the predictor
      * and its request to the model). Micrometer's own {@code DefaultMeterObservationHandler} (a timer and a long
      * task timer per observation) is the application's choice and is not included.
