@@ -28,11 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.context.Context;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.HttpClientResponse;
 import reactor.netty.resources.ConnectionPoolMetrics;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.util.context.Context;
 
 /**
  * What the HTTP clients ({@link OpenAiCompatibleLm}, {@link AnthropicLm}, {@link GeminiLm}) share, so that each holds
@@ -46,6 +46,8 @@ import reactor.netty.resources.ConnectionProvider;
 final class HttpTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpTransport.class);
+    /** Micrometer's Context key of the current observation ({@code ObservationThreadLocalAccessor.KEY}). */
+    private static final String OBSERVATION_KEY = "micrometer.observation";
     static final byte[] EMPTY = new byte[0];
     /** Text that looks like a key: OpenAI's and Anthropic's {@code sk-...}, a bearer token, Google's AIza keys. */
     private static final Pattern KEY_LIKE = Pattern.compile("(sk-|Bearer\\s+|AIza)[A-Za-z0-9_\\-.]{6,}");
@@ -152,8 +154,6 @@ final class HttpTransport {
                 .contextWrite(HttpTransport::withoutObservation);
     }
 
-    /** Micrometer's Context key of the current observation ({@code ObservationThreadLocalAccessor.KEY}). */
-    private static final String OBSERVATION_KEY = "micrometer.observation";
 
     /**
      * The caller's Context without its observation. This client makes no HTTP observation, so nothing below needs a

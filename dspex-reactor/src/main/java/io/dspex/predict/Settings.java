@@ -254,7 +254,10 @@ public final class Settings {
         };
     }
 
-    /** {@link #instrumentation(Settings)}, made once per global settings: a run applies the same settings to every call. */
+    /**
+     * {@link #instrumentation(Settings)}, made once per global settings: a run applies the same settings to every
+     * call.
+     */
     private Instrumentation instrumentationOver(Settings below) {
         Memo m = memo;
         if (m == null || m.below != below) {
