@@ -244,6 +244,25 @@ class CallbackTest {
     }
 
     @Test
+    void oneRunsSettingsReusedAcrossCallsFollowTheGlobalSettingsOfTheMoment() {
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        SeqLm lm = new SeqLm(Fixtures.REPLY);
+        // Settings that set a registry but no callbacks take the global callbacks, as configured at each call.
+        java.util.function.Function<reactor.util.context.Context, reactor.util.context.Context> run =
+                Settings.empty().withLm(lm).withObservationRegistry(io.micrometer.observation.ObservationRegistry
+                        .create()).asContext();
+        Settings.configure(Settings.empty().withCallbacks(List.of(first)));
+        new TwoStep(lm).forward(Map.of("question", "q")).contextWrite(run).block(Duration.ofSeconds(10));
+        new TwoStep(lm).forward(Map.of("question", "q")).contextWrite(run).block(Duration.ofSeconds(10));
+        Settings.configure(Settings.empty().withCallbacks(List.of(second)));
+        new TwoStep(lm).forward(Map.of("question", "q")).contextWrite(run).block(Duration.ofSeconds(10));
+
+        assertThat(first.events).hasSize(36);
+        assertThat(second.events).hasSize(18);
+    }
+
+    @Test
     void aStreamedCallReportsTheSameEvents() {
         Recorder rec = new Recorder();
         List<io.dspex.StreamEvent> events = Predict.of("question -> answer").withLm(new SeqLm(Fixtures.REPLY))
